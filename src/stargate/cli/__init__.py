@@ -1,0 +1,18 @@
+"""The ``stargate`` command line: a thin typer + rich layer over the Python API.
+
+Each command lives in its own module and registers itself on :data:`app`; bad input anywhere is an
+:class:`~stargate.errors.InputError`, printed as one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+# Command modules register themselves on `app` when imported (one line each).
+from stargate.cli import plan as _plan  # noqa: F401
+from stargate.cli.app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,74 @@
+"""Facility: IT power, facility power (PUE) and annual energy of a cluster, with comparisons.
+
+First model (Epoch AI, "Frontier AI data centers" / GPU-clusters method; IEA Electricity 2024):
+``P_IT = N x TDP x k_server`` and ``P_facility = P_IT x PUE``;
+``E_year = P_facility x 8760 h x utilisation``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stargate.errors import require_range
+
+HOURS_PER_YEAR = 8760.0
+
+
+@dataclass(frozen=True)
+class FacilityResult:
+    """Power and energy of the site; comparisons against reference quantities."""
+
+    accelerator_power_mw: float
+    it_power_mw: float
+    facility_power_mw: float
+    annual_energy_twh: float
+    nuclear_units: float
+    share_of_japan: float
+    reported_capacity_mw: float | None
+
+
+def facility_power(
+    n_gpus: int,
+    tdp_w_per_gpu: float,
+    server_overhead_factor: float,
+    pue: float,
+    utilisation: float,
+    nuclear_unit_mw: float,
+    japan_twh: float,
+    reported_capacity_mw: float | None = None,
+) -> FacilityResult:
+    """Facility power and annual energy of ``n_gpus`` accelerators.
+
+    Parameters
+    ----------
+    n_gpus : int                     Accelerators (GPUs or chips). [-]
+    tdp_w_per_gpu : float            Board power per accelerator. [W]
+    server_overhead_factor : float   IT power / accelerator power: 1.82 for DGX H100 (10.2 / 5.6 kW),
+                                     1.39-1.53 for a GB200 NVL72 rack (120-132 / 86.4 kW). [-]
+    pue : float                      Power usage effectiveness, facility / IT. [-]
+    utilisation : float              Average / peak IT load over the year. [fraction]
+    nuclear_unit_mw : float          Size of one large reactor, for comparison. [MW]
+    japan_twh : float                Japan's annual electricity, for comparison. [TWh]
+
+    Returns
+    -------
+    FacilityResult
+
+    References
+    ----------
+    .. [1] Epoch AI (2025), GPU clusters dataset, power method: TDP x N x 1.82 x PUE.
+    .. [2] Shehabi et al. (2024), "United States Data Center Energy Usage Report", LBNL (PUE 1.14 AI).
+    """
+    require_range("cluster.count", n_gpus, 1)
+    require_range("facility.server_overhead_factor", server_overhead_factor, 1.0)
+    require_range("facility.pue", pue, 1.0)
+    require_range("facility.utilisation", utilisation, 0.0, 1.0)
+    accelerator_mw = n_gpus * tdp_w_per_gpu / 1e6
+    it_mw = accelerator_mw * server_overhead_factor
+    facility_mw = it_mw * pue
+    energy_twh = facility_mw * HOURS_PER_YEAR * utilisation / 1e6
+    return FacilityResult(
+        accelerator_power_mw=accelerator_mw, it_power_mw=it_mw, facility_power_mw=facility_mw,
+        annual_energy_twh=energy_twh, nuclear_units=facility_mw / nuclear_unit_mw,
+        share_of_japan=energy_twh / japan_twh, reported_capacity_mw=reported_capacity_mw,
+    )

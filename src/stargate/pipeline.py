@@ -1,0 +1,131 @@
+"""The planning pipeline: ``scenario -> workload + cluster -> performance -> facility -> ...``.
+
+:func:`resolve` binds a validated scenario to the catalogs once; every later stage is a pure
+function of resolved inputs returning a frozen result, so a scenario evaluates anywhere (a test, a
+notebook, a Dask worker). :func:`plan` runs them all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from stargate import catalog
+from stargate.catalog import Accelerator
+from stargate.cluster import Cluster
+from stargate.errors import InputError
+from stargate.facility import FacilityResult, facility_power
+from stargate.performance import TrainingEstimate, estimate_training
+from stargate.scenario import Scenario
+from stargate.workload import ModelSpec, Workload, model_flop_per_token
+
+
+def resolve_workload(scenario: Scenario) -> Workload:
+    """Bind the workload section to the model catalog and compute its training FLOP."""
+    section = scenario.workload
+    spec: ModelSpec | None = None
+    sources: tuple[str, ...] = ()
+    estimate = False
+    if section.model is not None:
+        entry = catalog.model(section.model)
+        sources, estimate, name = entry.sources, entry.estimate, entry.name
+        if entry.has_shape:
+            spec = ModelSpec.from_catalog(entry, seq_len=section.seq_len)
+        tokens = section.training_tokens or entry.training_tokens
+        flop = section.training_flop or entry.training_flop_estimate
+    else:
+        shape = section.shape.model_dump()
+        name = shape.pop("name")
+        spec = ModelSpec(name=name, seq_len=section.seq_len or 4096,
+                         kv_heads=shape.pop("kv_heads") or shape["heads"], **shape)
+        tokens = section.training_tokens
+        flop = section.training_flop
+    if flop is None:
+        if spec is None or tokens is None:
+            raise InputError("workload.training_tokens", tokens, "needed (> 0) to compute training FLOP")
+        flop = model_flop_per_token(spec) * tokens
+    elif tokens is None and spec is not None:
+        tokens = flop / model_flop_per_token(spec)
+    return Workload(
+        name=name, tokens=float(tokens) if tokens else math.nan, precision=section.precision,
+        training_flop=float(flop), spec=spec, global_batch_tokens=section.global_batch_tokens,
+        flop_is_estimate=estimate or section.training_flop is not None, sources=sources,
+    )
+
+
+def resolve_cluster(scenario: Scenario) -> Cluster:
+    """Bind the cluster section to the accelerator catalog; counts are normalised to GPUs."""
+    section = scenario.cluster
+    acc: Accelerator = catalog.accelerator(section.accelerator)
+    if section.unit == "superchip" and acc.unit != "superchip":
+        gpus = section.count * 2
+    elif section.unit == "gpu" and acc.unit == "superchip":
+        raise InputError("cluster.unit", section.unit,
+                         f"{acc.key} is a superchip entry; use unit = 'superchip' or the per-GPU key")
+    else:
+        gpus = section.count * acc.gpus_per_unit
+    if acc.unit == "superchip":  # work per GPU from here on
+        per_gpu = catalog.accelerators()[acc.key.removesuffix("-superchip")]
+        acc = per_gpu
+    acc.dense_tflops(scenario.workload.precision)  # raises if the precision is unsupported
+    return Cluster(
+        accelerator=acc, n_gpus=gpus,
+        scaleup_domain=section.scaleup_domain or acc.scaleup_domain,
+        scaleout_gbit_s=section.scaleout_gbit_s or acc.scaleout_gbit_s or 0.0,
+        count_given=section.count, unit_given=section.unit,
+    )
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Everything :func:`plan` computes, stage by stage."""
+
+    scenario: Scenario
+    workload: Workload
+    cluster: Cluster
+    training: TrainingEstimate
+    facility: FacilityResult
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary of every stage result (numbers in the units of their names)."""
+        return {
+            "scenario": self.scenario.model_dump(mode="json"),
+            "workload": _jsonable(self.workload),
+            "cluster": _jsonable(self.cluster),
+            "training": _jsonable(self.training),
+            "facility": _jsonable(self.facility),
+        }
+
+
+def _jsonable(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return {f.name: _jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def plan(scenario: Scenario) -> PlanResult:
+    """Run every stage of the planner on ``scenario``."""
+    workload = resolve_workload(scenario)
+    cluster = resolve_cluster(scenario)
+    mfu = scenario.performance.mfu
+    if mfu is None:
+        raise InputError("performance.mfu", None, "must be given (0 < mfu <= 1) until the step model predicts it")
+    training = estimate_training(workload, cluster, mfu, mfu_source="given in scenario")
+    refs = catalog.references()
+    facility = facility_power(
+        n_gpus=cluster.n_gpus, tdp_w_per_gpu=cluster.tdp_w_per_gpu,
+        server_overhead_factor=scenario.facility.server_overhead_factor, pue=scenario.facility.pue,
+        utilisation=scenario.facility.utilisation,
+        nuclear_unit_mw=refs["nuclear_unit"].values["value_mw"],
+        japan_twh=refs["japan_electricity"].values["value_twh"],
+        reported_capacity_mw=scenario.facility.reported_capacity_mw,
+    )
+    return PlanResult(scenario, workload, cluster, training, facility)

@@ -1,0 +1,183 @@
+"""Scenario: the single validated input, as pydantic v2 models loaded from TOML or YAML.
+
+Every numeric field carries its unit in its name and a validated range; unknown keys are errors.
+:func:`load_scenario` turns any failure (malformed file, unknown key, wrong type, out of range,
+unknown catalog key) into an :class:`~stargate.errors.InputError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from stargate import catalog
+from stargate.errors import InputError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelShape(_Section):
+    """A transformer shape given inline instead of a catalog model."""
+
+    name: str = "custom"
+    layers: int = Field(ge=1, le=10_000)
+    hidden: int = Field(ge=1, le=1_000_000)
+    heads: int = Field(ge=1, le=10_000)
+    kv_heads: int | None = Field(default=None, ge=1, le=10_000)
+    ffn_hidden: int = Field(ge=1, le=10_000_000)
+    vocab: int = Field(ge=1, le=10_000_000)
+    glu: bool = True
+    experts: int = Field(default=0, ge=0, le=100_000)
+    top_k: int = Field(default=0, ge=0, le=1_000)
+    shared_experts: int = Field(default=0, ge=0, le=100)
+    moe_ffn_hidden: int = Field(default=0, ge=0, le=10_000_000)
+    dense_layers: int = Field(default=0, ge=0, le=10_000)
+
+
+class WorkloadSection(_Section):
+    """What is trained: a catalog model or an inline shape, on how many tokens, in which precision."""
+
+    model: str | None = Field(default=None, description="Catalog key (stargate.catalog.models)")
+    shape: ModelShape | None = None
+    training_tokens: float | None = Field(default=None, gt=0, le=1e16)
+    training_flop: float | None = Field(default=None, gt=0, le=1e32, description="Overrides 6ND [FLOP]")
+    precision: Literal["bf16", "fp16", "fp8", "fp4"] = "bf16"
+    seq_len: int | None = Field(default=None, ge=1, le=10_000_000)
+    global_batch_tokens: float = Field(default=16.8e6, gt=0, le=1e10)
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, key: str | None) -> str | None:
+        if key is not None and key not in catalog.models():
+            raise ValueError(f"unknown model; one of {', '.join(sorted(catalog.models()))}")
+        return key
+
+    @model_validator(mode="after")
+    def _one_source(self) -> WorkloadSection:
+        if (self.model is None) == (self.shape is None):
+            raise ValueError("give exactly one of workload.model or workload.shape")
+        return self
+
+
+class ClusterSection(_Section):
+    """The accelerators the job runs on."""
+
+    accelerator: str = Field(description="Catalog key (stargate.catalog.accelerators)")
+    count: int = Field(ge=1, le=100_000_000, description="Number of units (see `unit`)")
+    unit: Literal["gpu", "superchip"] = Field(
+        default="gpu", description="What `count` counts: GPUs (or chips) or 2-GPU superchips")
+    scaleup_domain: int | None = Field(default=None, ge=1, le=1_000_000, description="GPUs per NVLink domain")
+    scaleout_gbit_s: float | None = Field(default=None, gt=0, le=100_000, description="NIC Gb/s per GPU")
+
+    @field_validator("accelerator")
+    @classmethod
+    def _known_accelerator(cls, key: str) -> str:
+        if key not in catalog.accelerators():
+            raise ValueError(f"unknown accelerator; one of {', '.join(sorted(catalog.accelerators()))}")
+        return key
+
+
+class PerformanceSection(_Section):
+    """How fast the job runs. ``mfu`` given = use it; absent = predicted by the performance model."""
+
+    mfu: float | None = Field(default=None, gt=0, le=1, description="Model FLOPs utilisation [fraction]")
+
+
+class FacilitySection(_Section):
+    """Power of the site around the accelerators."""
+
+    server_overhead_factor: float = Field(
+        default=1.5, ge=1, le=5, description="IT power / accelerator TDP (CPUs, NICs, switches, storage)")
+    pue: float = Field(default=1.2, ge=1, le=3, description="Facility power / IT power")
+    utilisation: float = Field(default=0.8, ge=0, le=1, description="Average IT load / peak IT load")
+    reported_capacity_mw: float | None = Field(default=None, gt=0, le=1e6)
+
+
+class SiteSection(_Section):
+    name: str = "site"
+    lat_deg: float = Field(default=32.45, ge=-90, le=90)
+    lon_deg: float = Field(default=-99.73, ge=-180, le=180)
+    grid_region: str = "ERCOT"
+
+
+class Scenario(_Section):
+    """One planning scenario: the single input of :func:`stargate.plan`."""
+
+    name: str = "scenario"
+    description: str = ""
+    workload: WorkloadSection
+    cluster: ClusterSection
+    performance: PerformanceSection = PerformanceSection()
+    facility: FacilitySection = FacilitySection()
+    site: SiteSection = SiteSection()
+    sources: dict[str, str] = Field(default_factory=dict, description="Where each input comes from")
+
+
+def _format_validation_error(err: ValidationError, data: dict[str, Any]) -> InputError:
+    first = err.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "scenario"
+    value = first.get("input")
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (not allowed)"
+    elif message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    if isinstance(value, dict):
+        value = "{...}"
+    return InputError(field, value, message)
+
+
+def scenario_from_dict(data: dict[str, Any]) -> Scenario:
+    """Validate a mapping into a :class:`Scenario`; errors become one-line :class:`InputError`."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise _format_validation_error(err, data) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load a scenario from a ``.toml``, ``.yaml`` or ``.yml`` file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("scenario file", str(path), "must be an existing .toml, .yaml or .yml file")
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".toml":
+            data = tomllib.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text)
+        else:
+            raise InputError("scenario file", str(path), "must end in .toml, .yaml or .yml")
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as err:
+        detail = str(err).splitlines()[0]
+        raise InputError("scenario file", str(path), f"is not valid {suffix[1:].upper()}: {detail}") from None
+    if not isinstance(data, dict):
+        raise InputError("scenario file", str(path), "must contain a mapping of sections")
+    return scenario_from_dict(data)
+
+
+DEFAULT_SCENARIO = "abilene.toml"
+
+
+def default_scenario_text() -> str:
+    """The embedded default scenario (Stargate Abilene) as TOML text, with its comments."""
+    return resources.files("stargate.scenarios").joinpath(DEFAULT_SCENARIO).read_text(encoding="utf-8")
+
+
+def default_scenario() -> Scenario:
+    """The embedded default scenario, validated."""
+    return scenario_from_dict(tomllib.loads(default_scenario_text()))
+
+
+def scenario_to_toml(scenario: Scenario) -> str:
+    """Serialise a scenario to TOML (round-trips through :func:`scenario_from_dict`)."""
+    return tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))

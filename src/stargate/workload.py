@@ -1,0 +1,175 @@
+"""Workload: the model being trained (its shape) and the training FLOP it costs.
+
+Model FLOPs follow the convention used for MFU by PaLM (Chowdhery et al. 2022, Appendix B):
+``6 N`` per token for the weight matmuls (forward 2N, backward 4N; N = active, non-embedding
+parameters for MoE) plus ``12 L H Q T`` per token for attention scores and values (L layers, H heads,
+Q head dimension, T sequence length; causal masking not discounted). Kaplan et al. (2020, Table 1)
+give the same 6N leading term.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from stargate.catalog import ModelEntry
+from stargate.errors import InputError, require_range
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Shape of a decoder-only transformer, dense or MoE.
+
+    Parameters are derived from the shape unless given (``params_b``/``active_params_b`` in billions,
+    e.g. for multi-head latent attention, which the shape approximates).
+    """
+
+    name: str
+    layers: int
+    hidden: int
+    heads: int
+    kv_heads: int
+    ffn_hidden: int
+    vocab: int
+    seq_len: int
+    glu: bool = True
+    experts: int = 0
+    top_k: int = 0
+    shared_experts: int = 0
+    moe_ffn_hidden: int = 0
+    dense_layers: int = 0
+    params_b_given: float | None = None
+    active_params_b_given: float | None = None
+    estimate: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("layers", "hidden", "heads", "kv_heads", "ffn_hidden", "vocab", "seq_len"):
+            value = getattr(self, name)
+            if value < 1:
+                raise InputError(f"workload.{name}", value, "must be >= 1")
+        if self.hidden % self.heads:
+            raise InputError("workload.heads", self.heads, f"must divide hidden = {self.hidden}")
+        if self.heads % self.kv_heads:
+            raise InputError("workload.kv_heads", self.kv_heads, f"must divide heads = {self.heads}")
+        if self.experts and not 1 <= self.top_k <= self.experts:
+            raise InputError("workload.top_k", self.top_k, f"must be in 1..experts = {self.experts}")
+
+    @property
+    def is_moe(self) -> bool:
+        return self.experts > 0
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden // self.heads
+
+    @property
+    def moe_layers(self) -> int:
+        return self.layers - self.dense_layers if self.is_moe else 0
+
+    @property
+    def attention_params(self) -> int:
+        """Per layer: Q and output projections (h x h each) plus K and V (h x kv_heads x head_dim)."""
+        kv = self.kv_heads * self.head_dim
+        return 2 * self.hidden * self.hidden + 2 * self.hidden * kv
+
+    def mlp_params(self, width: int) -> int:
+        """One MLP (or one expert) of ``width``: 3 matrices if gated (SwiGLU), else 2."""
+        return (3 if self.glu else 2) * self.hidden * width
+
+    @property
+    def expert_width(self) -> int:
+        return self.moe_ffn_hidden or self.ffn_hidden
+
+    def _params_with_experts(self, experts_counted: int) -> float:
+        dense_mlp = (self.layers - self.moe_layers) * self.mlp_params(self.ffn_hidden)
+        experts = self.moe_layers * (experts_counted + self.shared_experts) * self.mlp_params(self.expert_width)
+        router = self.moe_layers * self.hidden * self.experts
+        embeddings = 2 * self.vocab * self.hidden
+        return float(self.layers * self.attention_params + dense_mlp + experts + router + embeddings)
+
+    @property
+    def params(self) -> float:
+        """Total parameters (embedding and output layer included, untied)."""
+        if self.params_b_given:
+            return self.params_b_given * 1e9
+        return self._params_with_experts(self.experts)
+
+    @property
+    def active_params(self) -> float:
+        """Parameters touched per token (MoE: shared plus top-k routed experts)."""
+        if self.active_params_b_given:
+            return self.active_params_b_given * 1e9
+        return self._params_with_experts(self.top_k if self.is_moe else 0)
+
+    @property
+    def active_nonembedding_params(self) -> float:
+        """Active parameters less the input embedding (the 6N of MFU counts the output layer)."""
+        return self.active_params - self.vocab * self.hidden
+
+    @classmethod
+    def from_catalog(cls, entry: ModelEntry, seq_len: int | None = None) -> ModelSpec:
+        """Build from a catalog entry; raises :class:`InputError` if the entry has no published shape."""
+        if not entry.has_shape:
+            raise InputError("workload.model", entry.key, "has no published shape; give training_flop or a shape")
+        return cls(
+            name=entry.name, layers=entry.layers, hidden=entry.hidden, heads=entry.heads,
+            kv_heads=entry.kv_heads or entry.heads, ffn_hidden=entry.ffn_hidden, vocab=entry.vocab,
+            seq_len=seq_len or entry.seq_len or 4096, glu=entry.glu, experts=entry.experts,
+            top_k=entry.top_k, shared_experts=entry.shared_experts,
+            moe_ffn_hidden=entry.moe_ffn_hidden or 0, dense_layers=entry.dense_layers,
+            params_b_given=entry.params_b, active_params_b_given=entry.active_params_b,
+            estimate=entry.estimate,
+        )
+
+
+def model_flop_per_token(spec: ModelSpec) -> float:
+    """Training model FLOP per token: ``6 N + 12 L H Q T`` (PaLM, Chowdhery et al. 2022, App. B).
+
+    Parameters
+    ----------
+    spec : ModelSpec   Model shape; N = active non-embedding parameters. [-]
+
+    Returns
+    -------
+    float   FLOP per trained token, forward and backward, no recomputation. [FLOP]
+    """
+    attention = 12 * spec.layers * spec.heads * spec.head_dim * spec.seq_len
+    return 6 * spec.active_nonembedding_params + attention
+
+
+def training_flop(params: float, tokens: float, attention_flop_per_token: float = 0.0) -> float:
+    """Training compute ``C = 6 N D`` plus an attention term per token.
+
+    Parameters
+    ----------
+    params : float                    Active parameters N. [-]
+    tokens : float                    Training tokens D. [tokens]
+    attention_flop_per_token : float  ``12 L H Q T`` (PaLM App. B), 0 to get plain 6ND. [FLOP]
+
+    Returns
+    -------
+    float   Training compute. [FLOP]
+
+    References
+    ----------
+    .. [1] Kaplan et al. (2020), "Scaling Laws for Neural Language Models", arXiv:2001.08361, Sec. 2.1.
+    .. [2] Chowdhery et al. (2022), "PaLM", arXiv:2204.02311, Appendix B.
+    """
+    require_range("params", params, 0)
+    require_range("tokens", tokens, 0)
+    return float(np.float64(6.0) * params * tokens + attention_flop_per_token * tokens)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The resolved training job: a shape (if known), tokens, precision and its compute."""
+
+    name: str
+    tokens: float
+    precision: str
+    training_flop: float
+    spec: ModelSpec | None
+    global_batch_tokens: float
+    flop_is_estimate: bool
+    sources: tuple[str, ...] = ()

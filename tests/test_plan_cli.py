@@ -1,0 +1,97 @@
+import json
+import tomllib
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import stargate
+from stargate.cli import app
+from stargate.scenario import default_scenario_text, scenario_to_toml
+
+runner = CliRunner()
+
+
+def test_default_plan_reports_abilene_figures():
+    result = stargate.plan(stargate.default_scenario())
+    assert result.cluster.n_gpus == 400_000
+    assert result.training.peak_flop_s == pytest.approx(400_000 * 2.5e15)
+    # 400k x 1.2 kW x 1.53 x PUE 1.2 ~ 0.88 GW, under the reported 1.2 GW capacity
+    assert result.facility.facility_power_mw == pytest.approx(400_000 * 1200 * 1.53 * 1.2 / 1e6)
+    assert result.facility.facility_power_mw < result.facility.reported_capacity_mw
+    days = result.workload.training_flop / (0.40 * 1e21) / 86400
+    assert result.training.days == pytest.approx(days)
+
+
+def test_cli_plan_prints_summary_with_sources():
+    out = runner.invoke(app, ["plan"])
+    assert out.exit_code == 0, out.output
+    for text in ("400,000", "EFLOP/s", "days", "facility power", "TWh", "Llama"):
+        assert text in out.output
+
+
+def test_cli_plan_json_and_out_dir(tmp_path):
+    out = runner.invoke(app, ["plan", "--json", "--out", str(tmp_path)])
+    assert out.exit_code == 0
+    data = json.loads(out.stdout)
+    assert data["cluster"]["n_gpus"] == 400_000
+    assert json.loads((tmp_path / "results.json").read_text()) == data
+
+
+def test_show_default_round_trips_through_plan(tmp_path):
+    out = runner.invoke(app, ["scenario", "show-default"])
+    path = tmp_path / "s.toml"
+    path.write_text(out.stdout)
+    assert stargate.load_scenario(path) == stargate.default_scenario()
+    # and the serialiser round-trips too
+    again = stargate.scenario_from_dict(tomllib.loads(scenario_to_toml(stargate.default_scenario())))
+    assert again == stargate.default_scenario()
+
+
+def test_yaml_scenario_loads(tmp_path):
+    data = tomllib.loads(default_scenario_text())
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert stargate.load_scenario(path) == stargate.default_scenario()
+
+
+def _edited(tmp_path, section, key, value):
+    data = tomllib.loads(default_scenario_text())
+    if value is None:
+        data[section].pop(key)
+    else:
+        data[section][key] = value
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("section,key,value,expected", [
+    ("cluster", "accelerator", "h1000", "cluster.accelerator = 'h1000': unknown accelerator; one of"),
+    ("cluster", "count", -5, "cluster.count = -5: Input should be greater than or equal to 1"),
+    ("performance", "mfu", 1.5, "performance.mfu = 1.5: Input should be less than or equal to 1"),
+    ("cluster", "colour", "red", "cluster.colour = 'red': unknown key"),
+    ("cluster", "count", "many", "cluster.count = 'many': Input should be a valid integer"),
+])
+def test_bad_scenario_gives_one_line_exit_2_and_no_output(tmp_path, section, key, value, expected):
+    path = _edited(tmp_path, section, key, value)
+    outdir = tmp_path / "out"
+    out = runner.invoke(app, ["plan", str(path), "--out", str(outdir)])
+    assert out.exit_code == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], out.stderr
+    assert "Traceback" not in out.output
+    assert not outdir.exists()
+
+
+def test_malformed_toml_is_one_line(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[cluster\ncount = 3")
+    out = runner.invoke(app, ["plan", str(path)])
+    assert out.exit_code == 2
+    assert "is not valid TOML" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_missing_file_is_one_line(tmp_path):
+    out = runner.invoke(app, ["plan", str(tmp_path / "nope.toml")])
+    assert out.exit_code == 2 and "scenario file" in out.stderr
