@@ -1,0 +1,78 @@
+"""Calibrated efficiency parameters of the step model, loaded from ``catalog/calibration.toml``.
+
+A few physical parameters per accelerator family (achievable matmul fraction, low-precision
+efficiency, network efficiency) and a handful of global ones; :func:`fit` refits them on a
+validation file in the schema of ``shared/validation/dev.csv``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from typing import Any
+
+FAMILY_FIELDS = ("matmul_eff", "lowp_eff", "net_eff")
+GLOBAL_FIELDS = ("gemm_half_dim", "elementwise_bytes_per_hidden", "layer_overhead_s", "tp_comm_exposed",
+                 "dp_overlap", "zero3_overlap", "ep_imbalance")
+REFERENCE_FAMILY = "hopper"
+
+
+@dataclass(frozen=True)
+class FamilyParams:
+    """Efficiency parameters of one accelerator family (see calibration.toml for meanings)."""
+
+    matmul_eff: float
+    lowp_eff: float
+    net_eff: float
+    fitted: bool
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """All step-model parameters: global ones and per-family ones."""
+
+    gemm_half_dim: float
+    elementwise_bytes_per_hidden: float
+    layer_overhead_s: float
+    tp_comm_exposed: float
+    dp_overlap: float
+    zero3_overlap: float
+    ep_imbalance: float
+    families: dict[str, FamilyParams] = field(default_factory=dict)
+    mamf_fraction: dict[str, float] = field(default_factory=dict)
+
+    def family(self, name: str) -> FamilyParams:
+        """Parameters of ``name``; an unfitted family scales the reference fit by its measured MAMF."""
+        if name in self.families:
+            return self.families[name]
+        ref = self.families[REFERENCE_FAMILY]
+        ratio = self.mamf_fraction.get(name, self.mamf_fraction[REFERENCE_FAMILY]) / self.mamf_fraction[
+            REFERENCE_FAMILY]
+        return FamilyParams(ref.matmul_eff * ratio, ref.lowp_eff, ref.net_eff, fitted=False)
+
+    def with_values(self, values: dict[str, float]) -> Calibration:
+        """A copy with ``{"global_name": v, "family.param": v}`` replaced (used by the fit)."""
+        glob = {k: v for k, v in values.items() if "." not in k}
+        fams = dict(self.families)
+        for key, value in values.items():
+            if "." in key:
+                fam, name = key.split(".")
+                fams[fam] = replace(fams[fam], **{name: value})
+        return replace(self, families=fams, **glob)
+
+
+def calibration_from_dict(data: dict[str, Any]) -> Calibration:
+    glob = data["global"]
+    families, mamf = {}, {}
+    for name, entry in data["family"].items():
+        mamf[name] = float(entry["mamf_fraction"])
+        if all(k in entry for k in FAMILY_FIELDS):
+            families[name] = FamilyParams(*(float(entry[k]) for k in FAMILY_FIELDS), fitted=True)
+    return Calibration(**{k: float(glob[k]) for k in GLOBAL_FIELDS}, families=families, mamf_fraction=mamf)
+
+
+def load_calibration() -> Calibration:
+    """The shipped calibration (``stargate/catalog/calibration.toml``)."""
+    text = resources.files("stargate.catalog").joinpath("calibration.toml").read_text(encoding="utf-8")
+    return calibration_from_dict(tomllib.loads(text))

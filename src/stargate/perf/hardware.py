@@ -1,0 +1,71 @@
+"""System description for the step model: peaks, memory, links, and the family's efficiencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stargate.catalog import Accelerator
+from stargate.perf.calibration import Calibration, FamilyParams
+
+GBYTE = 1e9
+# Per-step latency of one ring step of a collective [s]: NVLink-class vs NIC (NCCL small-message
+# latency, order of magnitude; Thakur, Rabenseifner & Gropp 2005 alpha-beta model).
+SCALEUP_LATENCY_S = 5e-6
+SCALEOUT_LATENCY_S = 15e-6
+# Vendors' "80 GB" HBM is binary in practice (an H100 80GB exposes 81,559 MiB = 85.5e9 B in nvidia-smi): the
+# 7 % between the two covers the CUDA context, NCCL buffers and allocator fragmentation, so the marketed
+# figure is taken as usable, less a framework workspace.
+HBM_USABLE_FRACTION = 1.0    # [-]
+HBM_RESERVED_BYTES = 1.0e9   # framework workspace [B]
+DEFAULT_SCALEOUT_GBIT_S = 100.0  # per accelerator where the vendor publishes none (TPU DCN, Trainium) [Gb/s]
+HBM_ACHIEVED_FRACTION = 0.8  # achievable share of peak HBM bandwidth for streaming kernels [-]
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """One accelerator (per GPU), its cluster links and its calibrated efficiencies."""
+
+    key: str
+    family: str
+    bf16_flop_s: float
+    fp8_flop_s: float | None
+    fp4_flop_s: float | None
+    hbm_bytes: float
+    hbm_byte_s: float
+    scaleup_byte_s: float
+    scaleup_domain: int
+    scaleout_byte_s: float
+    eff: FamilyParams
+
+    @classmethod
+    def from_catalog(cls, acc: Accelerator, calibration: Calibration, scaleup_domain: int | None = None,
+                     scaleout_gbit_s: float | None = None) -> Hardware:
+        """Per-GPU hardware from a catalog entry (superchip entries are divided by their GPU count)."""
+        per = acc.gpus_per_unit
+
+        def flop(tflops: float | None) -> float | None:
+            return None if tflops is None else tflops * 1e12 / per
+
+        if scaleout_gbit_s is None:
+            scaleout_gbit_s = acc.scaleout_gbit_s / per if acc.scaleout_gbit_s else DEFAULT_SCALEOUT_GBIT_S
+        return cls(
+            key=acc.key, family=acc.family, bf16_flop_s=flop(acc.bf16_dense_tflops),
+            fp8_flop_s=flop(acc.fp8_dense_tflops), fp4_flop_s=flop(acc.fp4_dense_tflops),
+            hbm_bytes=acc.hbm_gbyte * GBYTE / per, hbm_byte_s=acc.hbm_tbyte_s * 1e12 / per,
+            scaleup_byte_s=acc.scaleup_gbyte_s_per_dir * GBYTE / per,
+            scaleup_domain=scaleup_domain or acc.scaleup_domain,
+            scaleout_byte_s=scaleout_gbit_s / 8 * GBYTE,
+            eff=calibration.family(acc.family),
+        )
+
+    def peak_flop_s(self, precision: str) -> float:
+        """Dense peak for ``precision`` [FLOP/s]; fp16 runs at the bf16 rate."""
+        value = {"bf16": self.bf16_flop_s, "fp16": self.bf16_flop_s, "fp8": self.fp8_flop_s,
+                 "fp4": self.fp4_flop_s}[precision]
+        if value is None:
+            raise ValueError(f"{self.key} has no {precision} path")
+        return value
+
+    @property
+    def usable_hbm_bytes(self) -> float:
+        return self.hbm_bytes * HBM_USABLE_FRACTION - HBM_RESERVED_BYTES

@@ -1,0 +1,217 @@
+"""Time and memory of one training step, vectorised over many layouts.
+
+The model follows the analytical accounting of Narayanan et al. (SC'21, "Efficient Large-Scale
+Language Model Training on GPU Clusters Using Megatron-LM": FLOPs, pipeline bubble (p-1)/(v m),
+communication volumes) and Korthikanti et al. (2022, "Reducing Activation Recomputation in Large
+Transformer Models", arXiv:2205.05198: activation memory 34 s b h / t with sequence parallelism,
+selective and full recomputation), with collectives costed by the alpha-beta ring model of Thakur,
+Rabenseifner & Gropp (2005) on the link each group crosses (scale-up domain vs scale-out NIC), and
+ZeRO sharding of Rajbhandari et al. (SC'20). Matmuls run at a calibrated, shape-dependent fraction of
+the dense peak (``catalog/calibration.toml``); memory-bound work runs at HBM bandwidth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from stargate.perf.calibration import Calibration
+from stargate.perf.hardware import HBM_ACHIEVED_FRACTION, SCALEOUT_LATENCY_S, SCALEUP_LATENCY_S, Hardware
+from stargate.perf.layouts import Layouts
+from stargate.workload import ModelSpec, model_flop_per_token
+
+ACT_BYTES = 2.0              # bf16 activations and communication payloads [B]
+WEIGHT_BYTES = 2.0           # bf16 weights [B]
+GRAD_BYTES = 4.0             # fp32 main gradients (Megatron) [B]
+OPTIMIZER_BYTES = 12.0       # fp32 master weights + Adam m and v [B]
+OPTIMIZER_TRAFFIC_BYTES = 32.0  # HBM bytes read + written per parameter by the Adam update [B]
+ACTIVATION_COEFF = 34.0      # Korthikanti et al. (2022) eq. (2): 34 s b h bytes per layer (flash attention)
+LINEAR_INPUT_COEFF = 14.0    # of which inputs saved for the QKV, output, and two MLP matmuls (2+2+2+8 s b h)
+
+
+@dataclass(frozen=True)
+class LayerParams:
+    """Per-layer parameter counts consistent with the model's published totals."""
+
+    attention: float       # per layer [-]
+    mlp_dense: float       # dense MLP of a dense layer [-]
+    expert: float          # one routed expert [-]
+    mlp_active_moe: float  # shared + top-k experts + router of an MoE layer [-]
+    embedding: float       # vocab x hidden [-]
+
+
+def layer_params(spec: ModelSpec) -> LayerParams:
+    """Split the model's parameters per layer; given totals win over the shape where both exist."""
+    attn = float(spec.attention_params)
+    emb = float(spec.vocab * spec.hidden)
+    dense_mlp = float(spec.mlp_params(spec.ffn_hidden))
+    expert = float(spec.mlp_params(spec.expert_width)) if spec.is_moe else 0.0
+    if spec.is_moe and spec.params_b_given and spec.active_params_b_given:
+        routed = spec.experts - spec.top_k
+        if routed > 0 and spec.moe_layers > 0:
+            expert = (spec.params - spec.active_params) / (spec.moe_layers * routed)
+    elif not spec.is_moe and spec.params_b_given:
+        per_layer = (spec.params - 2 * emb) / spec.layers - attn
+        if per_layer > 0:
+            dense_mlp = per_layer
+    router = spec.hidden * spec.experts
+    active_moe = (spec.top_k + spec.shared_experts) * expert + router
+    return LayerParams(attn, dense_mlp, expert, active_moe, emb)
+
+
+@dataclass(frozen=True)
+class StepBreakdown:
+    """Per-layout arrays [s] unless stated. ``step_s`` = compute + bubble + exposed communication + optimizer."""
+
+    step_s: np.ndarray
+    compute_s: np.ndarray
+    bubble_s: np.ndarray
+    tp_comm_s: np.ndarray
+    cp_comm_s: np.ndarray
+    ep_comm_s: np.ndarray
+    pp_comm_s: np.ndarray
+    dp_comm_s: np.ndarray
+    dp_comm_total_s: np.ndarray
+    optimizer_s: np.ndarray
+    memory_bytes: np.ndarray
+    fits: np.ndarray
+    model_flop: float
+    hardware_flop: np.ndarray
+    mfu: np.ndarray
+    hfu: np.ndarray
+    tokens_per_s: np.ndarray
+
+
+def _ring_time(volume_bytes, group, byte_s, latency_s):
+    """Alpha-beta time of a ring collective moving ``volume_bytes`` per rank in ``group`` steps."""
+    return np.where(group > 1, volume_bytes / byte_s + latency_s * (group - 1), 0.0)
+
+
+def step_time(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_batch_seqs: int, precision: str,
+              calibration: Calibration) -> StepBreakdown:
+    """Step time, breakdown and memory of every layout in ``layouts``.
+
+    Parameters
+    ----------
+    spec : ModelSpec            The model (application).
+    hw : Hardware               One accelerator with its links and efficiencies (system).
+    layouts : Layouts           Parallel layouts (execution), arrays of length K.
+    global_batch_seqs : int     Sequences per optimizer step. [-]
+    precision : str             bf16, fp16, fp8 or fp4: the precision of the linear layers.
+    calibration : Calibration   Global efficiency parameters.
+
+    Returns
+    -------
+    StepBreakdown   Arrays of length K. MFU counts 6N + 12LHQT per token (PaLM, App. B) against the
+                    dense peak of ``precision``; HFU adds recomputed forward FLOPs.
+    """
+    c = calibration
+    tp, pp, dp, cp, ep = layouts.tp, layouts.pp, layouts.dp, layouts.cp, layouts.ep
+    vpp, mb, rc, zero = layouts.vpp, layouts.mb, layouts.recompute, layouts.zero
+    h, s, n_layers = float(spec.hidden), float(spec.seq_len), spec.layers
+    lp = layer_params(spec)
+    n_gpus = tp * pp * dp * cp
+
+    # --- compute per micro-batch on the busiest pipeline rank ------------------------------------
+    tokens = mb * s / cp                                       # tokens per rank per micro-batch
+    layers_rank = np.ceil(n_layers / (pp * vpp)) * vpp           # layers on the busiest rank
+    moe_share = spec.moe_layers / n_layers
+    linear_params = lp.attention + (1 - moe_share) * lp.mlp_dense + moe_share * lp.mlp_active_moe * c.ep_imbalance
+    lin_flop = 2 * tokens * linear_params / tp                    # per layer forward
+    attn_flop = 4 * tokens * s * h / tp                           # scores and values, full (non-causal)
+    logit_flop = 2 * tokens * h * spec.vocab / tp
+    shape_eff = (h / tp) / (h / tp + c.gemm_half_dim)
+    bf16_rate = hw.bf16_flop_s * hw.eff.matmul_eff * shape_eff
+    lin_rate = bf16_rate if precision in ("bf16", "fp16") else (
+        hw.peak_flop_s(precision) * hw.eff.matmul_eff * hw.eff.lowp_eff * shape_eff)
+    t_lin, t_attn = lin_flop / lin_rate, attn_flop / bf16_rate
+    t_elem = c.elementwise_bytes_per_hidden * h * tokens / tp / (hw.hbm_byte_s * HBM_ACHIEVED_FRACTION)
+    t_fwd_layer = t_lin + t_attn + t_elem + c.layer_overhead_s
+    t_recompute = np.select([rc == 2, rc == 1], [t_fwd_layer, t_attn], 0.0)
+    t_logits = 3 * logit_flop / bf16_rate
+    compute_mb = layers_rank * (3 * t_fwd_layer + t_recompute) + t_logits
+
+    # --- communication: which link each group crosses -------------------------------------------
+    nic = hw.scaleout_byte_s * hw.eff.net_eff
+    nvl = hw.scaleup_byte_s * hw.eff.net_eff
+    dom = hw.scaleup_domain
+
+    def link(span):
+        inside = span <= dom
+        return np.where(inside, nvl, nic), np.where(inside, SCALEUP_LATENCY_S, SCALEOUT_LATENCY_S)
+
+    bw_tp, lat_tp = link(tp)
+    passes = 2 + (rc == 2)                                        # forward, backward (+ recomputed forward)
+    tp_vol = 4 * (tp - 1) / tp * tokens * h * ACT_BYTES           # 2 reduce-scatter + 2 all-gather per pass
+    t_tp = passes * layers_rank * _ring_time(tp_vol, tp, bw_tp, 4 * lat_tp)
+    bw_cp, lat_cp = link(tp * cp)
+    kv_bytes = tokens * 2 * spec.kv_heads * spec.head_dim * ACT_BYTES / tp
+    t_cp_raw = 2 * layers_rank * _ring_time((cp - 1) * kv_bytes, cp, bw_cp, lat_cp)
+    t_cp = np.maximum(0.0, t_cp_raw - 2 * layers_rank * t_attn)    # ring attention overlaps with compute
+    bw_ep, lat_ep = link(ep)
+    a2a_vol = 2 * (ep - 1) / ep * tokens * spec.top_k * h * ACT_BYTES / tp * c.ep_imbalance
+    t_ep = np.where(ep > 1, 2 * layers_rank * moe_share * (a2a_vol / bw_ep + lat_ep * (ep - 1)), 0.0)
+    bw_pp, lat_pp = link(2 * tp * cp * dp)                     # neighbouring stages are tp*cp*dp ranks apart
+    p2p_bytes = tokens * h * ACT_BYTES / tp
+    t_pp = np.where(pp > 1, 2 * vpp * (p2p_bytes / bw_pp + lat_pp), 0.0)
+    exposed_mb = c.tp_comm_exposed * t_tp + t_cp + t_ep + t_pp
+
+    # --- pipeline schedule: 1F1B with interleaving, bubble (p-1)/v micro-batch times --------------
+    micro = global_batch_seqs / (dp * mb)
+    mb_time = compute_mb + exposed_mb
+    bubble = (pp - 1) / vpp * mb_time
+    pipeline = micro * mb_time + bubble
+
+    # --- data parallel: gradient reduction, ZeRO sharding, optimizer ------------------------------
+    dense_rank = (n_layers * (lp.attention + (1 - moe_share) * lp.mlp_dense) + 2 * lp.embedding / pp) / (pp * tp)
+    # experts are not tensor-parallel (expert TP = 1): each EP rank holds experts / ep whole experts
+    expert_rank = spec.moe_layers * (spec.experts / ep + spec.shared_experts / tp) * lp.expert / pp \
+        if spec.is_moe else 0.0
+    params_rank = dense_rank + expert_rank
+    d_dense = dp * cp
+    d_expert = np.maximum(tp * d_dense // ep, 1)
+    bw_dp, lat_dp = link(tp * cp * dp)
+    grad_vol = 2 * ACT_BYTES * ((d_dense - 1) / d_dense * dense_rank + (d_expert - 1) / d_expert * expert_rank)
+    t_dp = _ring_time(grad_vol, d_dense, bw_dp, 2 * lat_dp)
+    gather_vol = (d_dense - 1) / d_dense * params_rank * WEIGHT_BYTES
+    t_gather = micro * 3 * _ring_time(gather_vol, d_dense, bw_dp, lat_dp)  # fwd + bwd gathers, grad scatter
+    backward_last = layers_rank * 2 * t_fwd_layer
+    exposed_dp = np.where(zero == 3, np.maximum(0.0, t_gather - c.zero3_overlap * micro * compute_mb),
+                          np.maximum(0.0, t_dp - c.dp_overlap * backward_last))
+    shard = np.where(zero >= 1, d_dense, 1)
+    t_opt = OPTIMIZER_TRAFFIC_BYTES * params_rank / shard / (hw.hbm_byte_s * HBM_ACHIEVED_FRACTION)
+    step = pipeline + exposed_dp + t_opt
+
+    # --- memory per accelerator ------------------------------------------------------------------
+    state = params_rank * np.select(
+        [zero == 0, zero == 1, zero == 2, zero == 3],
+        [WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES,
+         WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES / shard,
+         WEIGHT_BYTES + (GRAD_BYTES + OPTIMIZER_BYTES) / shard,
+         (WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES) / shard])
+    gathered = np.where(zero == 3, 2 * WEIGHT_BYTES * params_rank * pp / n_layers, 0.0)  # two layers in flight
+    # FP8/FP4 training (Transformer Engine) saves the matmul inputs in 8 bits: half their bf16 bytes
+    act_coeff = ACTIVATION_COEFF - (LINEAR_INPUT_COEFF / 2 if precision in ("fp8", "fp4") else 0.0)
+    act_layer = act_coeff * tokens * h / tp
+    stored = np.where(rc == 2, 2 * tokens * h / tp, act_layer)
+    in_flight = np.minimum(micro, pp) * (1 + np.where(vpp > 1, (pp - 1) / (pp * vpp), 0.0))
+    activations = in_flight * layers_rank * stored + np.where(rc == 2, act_layer, 0.0)
+    logits_mem = 2 * tokens * spec.vocab * 4.0 / tp
+    memory = state + gathered + activations + logits_mem
+    fits = memory <= hw.usable_hbm_bytes
+
+    # --- utilisation -----------------------------------------------------------------------------
+    step_tokens = global_batch_seqs * s
+    model_flop = model_flop_per_token(spec) * step_tokens
+    # recomputation: full repeats the forward pass (1/3 of 6N + attention); selective repeats the
+    # attention scores and values, 4 L h s per token (Korthikanti et al. 2022, Sec. 5)
+    recompute_flop = np.select([rc == 2, rc == 1], [model_flop / 3, 4.0 * s * h * n_layers * step_tokens], 0.0)
+    peak = hw.peak_flop_s(precision) * n_gpus
+    return StepBreakdown(
+        step_s=step, compute_s=micro * compute_mb, bubble_s=bubble, tp_comm_s=micro * c.tp_comm_exposed * t_tp,
+        cp_comm_s=micro * t_cp, ep_comm_s=micro * t_ep, pp_comm_s=micro * t_pp, dp_comm_s=exposed_dp,
+        dp_comm_total_s=np.where(zero == 3, t_gather, t_dp), optimizer_s=t_opt, memory_bytes=memory, fits=fits,
+        model_flop=model_flop, hardware_flop=model_flop + recompute_flop, mfu=model_flop / (step * peak),
+        hfu=(model_flop + recompute_flop) / (step * peak), tokens_per_s=step_tokens / step,
+    )
