@@ -15,12 +15,23 @@ runner = CliRunner()
 def test_default_plan_reports_abilene_figures():
     result = stargate.plan(stargate.default_scenario())
     assert result.cluster.n_gpus == 400_000
-    assert result.training.peak_flop_s == pytest.approx(400_000 * 2.5e15)
+    used = result.performance.n_gpus_used
+    assert 0 < used <= 400_000
+    assert result.training.peak_flop_s == pytest.approx(used * 2.5e15)
+    assert 0 < result.training.mfu < 1 and result.performance.best is not None
     # 400k x 1.2 kW x 1.53 x PUE 1.2 ~ 0.88 GW, under the reported 1.2 GW capacity
     assert result.facility.facility_power_mw == pytest.approx(400_000 * 1200 * 1.53 * 1.2 / 1e6)
     assert result.facility.facility_power_mw < result.facility.reported_capacity_mw
-    days = result.workload.training_flop / (0.40 * 1e21) / 86400
+    days = result.workload.training_flop / (result.training.mfu * used * 2.5e15) / 86400
     assert result.training.days == pytest.approx(days)
+
+
+def test_given_mfu_is_used_as_is():
+    data = stargate.default_scenario().model_dump()
+    data["performance"] = {"mfu": 0.4}
+    result = stargate.plan(stargate.scenario_from_dict(data))
+    assert result.training.mfu == 0.4 and result.performance.n_gpus_used == 400_000
+    assert result.training.days == pytest.approx(result.workload.training_flop / (0.4 * 1e21) / 86400)
 
 
 def test_cli_plan_prints_summary_with_sources():

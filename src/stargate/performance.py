@@ -1,9 +1,9 @@
-"""Training time of a workload on a cluster, from compute and a model FLOPs utilisation (MFU).
+"""Performance stage: how fast the workload trains on the cluster, and how long the run takes.
 
-The MFU is either given by the scenario or predicted by the step-time model
-(:mod:`stargate.perf`); this module turns it into time:
-``t = C / (MFU x peak)`` (the usual compute-time identity, e.g. Epoch AI, "Estimating training
-compute of deep learning models", 2022, method 2).
+The MFU is either given by the scenario or predicted by the step-time model with the best parallel
+layout (:func:`stargate.perf.search`); training time follows from ``t = C / (MFU x peak)`` (the
+compute-time identity, e.g. Epoch AI, "Estimating training compute of deep learning models", 2022),
+and wall-clock time adds failures and checkpoints (:mod:`stargate.goodput`) when that model is known.
 """
 
 from __future__ import annotations
@@ -11,15 +11,82 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stargate.cluster import Cluster
-from stargate.errors import require_range
+from stargate.errors import InputError, require_range
+from stargate.perf import Hardware, StepPrediction, load_calibration, search
 from stargate.workload import Workload
 
 SECONDS_PER_DAY = 86_400.0
+GPU_COUNT_GRANULES = (1, 64, 1024, 16384)  # job sizes are rounded down to these multiples of GPUs
+JOB_HALVINGS = 6  # a fixed global batch may train faster on part of a campus: try down to 1/64 of it
+
+
+@dataclass(frozen=True)
+class PerformanceResult:
+    """MFU used for the run, where it comes from, and (when predicted) the best layout found."""
+
+    mfu: float
+    mfu_source: str
+    n_gpus_used: int
+    best: StepPrediction | None
+    layouts_evaluated: int
+    layouts_feasible: int
+
+
+def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None = None,
+                        fixed_layout: dict[str, int] | None = None) -> PerformanceResult:
+    """The run's MFU: ``mfu`` if given, else the step model's best layout and job size on the cluster.
+
+    A fixed global batch cannot keep an arbitrary number of GPUs busy (pipeline bubbles grow as
+    micro-batches per replica shrink), so job sizes from all GPUs down to 1/64 of them, rounded to
+    layout-friendly multiples, are searched and the fastest run is kept (``n_gpus_used``).
+    """
+    if mfu is not None:
+        require_range("performance.mfu", mfu, 1e-6, 1.0)
+        return PerformanceResult(mfu, "given in scenario", cluster.n_gpus, None, 0, 0)
+    if workload.spec is None:
+        raise InputError("performance.mfu", None,
+                         f"must be given for {workload.name}: its shape is unpublished, so MFU cannot be predicted")
+    spec = workload.spec
+    seqs = _round_batch(workload.global_batch_tokens / spec.seq_len)
+    hw = Hardware.from_catalog(cluster.accelerator, load_calibration(), cluster.scaleup_domain,
+                               cluster.scaleout_gbit_s or None)
+    best: PerformanceResult | None = None
+    last_error: InputError | None = None
+    for n in _job_sizes(cluster.n_gpus):
+        try:
+            result = search(spec, hw, n, seqs, workload.precision, fixed=fixed_layout)
+        except InputError as err:
+            last_error = err
+            continue
+        # time = C / (n x peak x MFU): the best job maximises n x MFU
+        if best is None or n * result.best.mfu > best.n_gpus_used * best.mfu:
+            source = (f"predicted: best of {result.feasible:,} fitting layouts on {n:,} GPUs "
+                      "(stargate.perf, calibrated on dev.csv)")
+            best = PerformanceResult(result.best.mfu, source, n, result.best, result.evaluated, result.feasible)
+    if best is None:
+        assert last_error is not None
+        raise last_error
+    return best
+
+
+def _job_sizes(n_gpus: int) -> list[int]:
+    """Job sizes tried: all GPUs (rounded to a layout-friendly multiple) and halvings down to 1/64."""
+    sizes = {n_gpus // g * g for g in GPU_COUNT_GRANULES}
+    for k in range(1, JOB_HALVINGS + 1):
+        part = n_gpus >> k
+        sizes |= {part // g * g for g in GPU_COUNT_GRANULES}
+    return sorted((s for s in sizes if s >= 1), reverse=True)
+
+
+def _round_batch(seqs: float) -> int:
+    """Sequences per step, rounded to a multiple of 1/16 of its power of two (16.8M tokens / 8,192 -> 2,048)."""
+    step = max(1, 2 ** max(0, int(seqs).bit_length() - 5))
+    return max(1, round(seqs / step) * step)
 
 
 @dataclass(frozen=True)
 class TrainingEstimate:
-    """Time to train ``workload`` on ``cluster`` at ``mfu``, before failures."""
+    """Time to train ``workload`` on the GPUs used, before and after failures."""
 
     training_flop: float
     peak_flop_s: float
@@ -29,28 +96,34 @@ class TrainingEstimate:
     seconds: float
     days: float
     gpu_hours: float
+    goodput: float
+    wall_clock_days: float
+    n_gpus_used: int
 
 
-def estimate_training(workload: Workload, cluster: Cluster, mfu: float, mfu_source: str) -> TrainingEstimate:
-    """Training time from compute, dense peak and MFU.
+def estimate_training(workload: Workload, cluster: Cluster, performance: PerformanceResult,
+                      goodput: float = 1.0) -> TrainingEstimate:
+    """Training time from compute, dense peak and MFU; wall-clock time divides by ``goodput``.
 
     Parameters
     ----------
-    workload : Workload  Resolved job (training FLOP, precision).
-    cluster : Cluster    Resolved cluster (dense peak at the workload's precision).
-    mfu : float          Model FLOPs utilisation, (0, 1]. [fraction]
-    mfu_source : str     Where the MFU comes from (shown in reports).
+    workload : Workload              Resolved job (training FLOP, precision).
+    cluster : Cluster                Resolved cluster (dense peak at the workload's precision).
+    performance : PerformanceResult  MFU and the GPUs it applies to.
+    goodput : float                  Useful fraction of wall-clock time, (0, 1]. [-]
 
     Returns
     -------
     TrainingEstimate   seconds = C / (mfu x peak); gpu_hours = seconds x n_gpus / 3600.
     """
-    require_range("performance.mfu", mfu, 1e-6, 1.0)
-    peak = cluster.peak_flop_s(workload.precision)
-    sustained = mfu * peak
+    require_range("goodput", goodput, 1e-6, 1.0)
+    peak = cluster.peak_flop_s(workload.precision) * performance.n_gpus_used / cluster.n_gpus
+    sustained = performance.mfu * peak
     seconds = workload.training_flop / sustained
     return TrainingEstimate(
-        training_flop=workload.training_flop, peak_flop_s=peak, mfu=mfu, mfu_source=mfu_source,
-        sustained_flop_s=sustained, seconds=seconds, days=seconds / SECONDS_PER_DAY,
-        gpu_hours=seconds * cluster.n_gpus / 3600.0,
+        training_flop=workload.training_flop, peak_flop_s=peak, mfu=performance.mfu,
+        mfu_source=performance.mfu_source, sustained_flop_s=sustained, seconds=seconds,
+        days=seconds / SECONDS_PER_DAY, gpu_hours=seconds * performance.n_gpus_used / 3600.0,
+        goodput=goodput, wall_clock_days=seconds / goodput / SECONDS_PER_DAY,
+        n_gpus_used=performance.n_gpus_used,
     )

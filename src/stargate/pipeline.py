@@ -17,7 +17,7 @@ from stargate.catalog import Accelerator
 from stargate.cluster import Cluster
 from stargate.errors import InputError
 from stargate.facility import FacilityResult, facility_power
-from stargate.performance import TrainingEstimate, estimate_training
+from stargate.performance import PerformanceResult, TrainingEstimate, estimate_training, predict_performance
 from stargate.scenario import Scenario
 from stargate.workload import ModelSpec, Workload, model_flop_per_token
 
@@ -85,6 +85,7 @@ class PlanResult:
     scenario: Scenario
     workload: Workload
     cluster: Cluster
+    performance: PerformanceResult
     training: TrainingEstimate
     facility: FacilityResult
 
@@ -94,6 +95,7 @@ class PlanResult:
             "scenario": self.scenario.model_dump(mode="json"),
             "workload": _jsonable(self.workload),
             "cluster": _jsonable(self.cluster),
+            "performance": _jsonable(self.performance),
             "training": _jsonable(self.training),
             "facility": _jsonable(self.facility),
         }
@@ -115,10 +117,9 @@ def plan(scenario: Scenario) -> PlanResult:
     """Run every stage of the planner on ``scenario``."""
     workload = resolve_workload(scenario)
     cluster = resolve_cluster(scenario)
-    mfu = scenario.performance.mfu
-    if mfu is None:
-        raise InputError("performance.mfu", None, "must be given (0 < mfu <= 1) until the step model predicts it")
-    training = estimate_training(workload, cluster, mfu, mfu_source="given in scenario")
+    performance = predict_performance(workload, cluster, scenario.performance.mfu,
+                                      scenario.performance.fixed_layout())
+    training = estimate_training(workload, cluster, performance, goodput=_goodput(workload, performance, cluster))
     refs = catalog.references()
     facility = facility_power(
         n_gpus=cluster.n_gpus, tdp_w_per_gpu=cluster.tdp_w_per_gpu,
@@ -128,4 +129,16 @@ def plan(scenario: Scenario) -> PlanResult:
         japan_twh=refs["japan_electricity"].values["value_twh"],
         reported_capacity_mw=scenario.facility.reported_capacity_mw,
     )
-    return PlanResult(scenario, workload, cluster, training, facility)
+    return PlanResult(scenario, workload, cluster, performance, training, facility)
+
+
+def _goodput(workload: Workload, performance: PerformanceResult, cluster: Cluster) -> float:
+    """Useful fraction of wall-clock time at this scale (failures, checkpoints), 1.0 if unknown."""
+    try:
+        from stargate.goodput import training_goodput
+    except ImportError:
+        return 1.0
+    ideal_s = workload.training_flop / (performance.mfu * cluster.peak_flop_s(workload.precision)
+                                        * performance.n_gpus_used / cluster.n_gpus)
+    params = workload.spec.params if workload.spec else 1e12
+    return training_goodput(ideal_s, performance.n_gpus_used, params, family=cluster.accelerator.family).goodput

@@ -86,9 +86,32 @@ class ClusterSection(_Section):
 
 
 class PerformanceSection(_Section):
-    """How fast the job runs. ``mfu`` given = use it; absent = predicted by the performance model."""
+    """How fast the job runs. ``mfu`` given = use it; absent = predicted with the best parallel layout.
+
+    Layout fields, when given, pin that part of the layout for the search (tensor, pipeline, data,
+    context, expert parallel sizes, virtual stages, micro-batch, recomputation, ZeRO stage).
+    """
 
     mfu: float | None = Field(default=None, gt=0, le=1, description="Model FLOPs utilisation [fraction]")
+    tp: int | None = Field(default=None, ge=1, le=1024)
+    pp: int | None = Field(default=None, ge=1, le=1024)
+    dp: int | None = Field(default=None, ge=1, le=10_000_000)
+    cp: int | None = Field(default=None, ge=1, le=1024)
+    ep: int | None = Field(default=None, ge=1, le=100_000)
+    vpp: int | None = Field(default=None, ge=1, le=64)
+    micro_batch: int | None = Field(default=None, ge=1, le=4096)
+    recompute: Literal["none", "selective", "full"] | None = None
+    zero: int | None = Field(default=None, ge=0, le=3, description="0 none, 1 distributed optimizer, 2, 3 FSDP")
+
+    def fixed_layout(self) -> dict[str, int]:
+        """The pinned layout fields in the search's vocabulary."""
+        out = {k: getattr(self, k) for k in ("tp", "pp", "dp", "cp", "ep", "vpp", "zero") if getattr(self, k)
+               is not None}
+        if self.micro_batch is not None:
+            out["mb"] = self.micro_batch
+        if self.recompute is not None:
+            out["recompute"] = {"none": 0, "selective": 1, "full": 2}[self.recompute]
+        return out
 
 
 class FacilitySection(_Section):

@@ -86,6 +86,7 @@ def _enumerate(spec: ModelSpec, n_gpus: int, global_batch_seqs: int, fixed: dict
     """
     if n_gpus < 1:
         raise InputError("cluster.count", n_gpus, "must be >= 1")
+    _check_fixed(spec, n_gpus, fixed)
     if global_batch_seqs < 1:
         raise InputError("global_batch_seqs", global_batch_seqs, "must be >= 1")
 
@@ -133,11 +134,26 @@ def _enumerate(spec: ModelSpec, n_gpus: int, global_batch_seqs: int, fixed: dict
                    mb=mb[keep], recompute=rc[keep], zero=zero[keep])
 
 
-def _explain_no_group(spec: ModelSpec, n_gpus: int, fixed: dict[str, int]) -> None:
+def _check_fixed(spec: ModelSpec, n_gpus: int, fixed: dict[str, int]) -> None:
+    """Reject pinned layout values that no layout can satisfy, naming the rule."""
+    for name, value in fixed.items():
+        if value < (0 if name in ("recompute", "zero") else 1):
+            raise InputError(name, value, "must be >= 1")
     if "tp" in fixed and (spec.heads % fixed["tp"] or fixed["tp"] > spec.heads):
         raise InputError("tp", fixed["tp"], f"must divide the {spec.heads} attention heads")
     if "pp" in fixed and fixed["pp"] > spec.layers:
         raise InputError("pp", fixed["pp"], f"must be <= the {spec.layers} layers")
+    if "ep" in fixed and fixed["ep"] > 1 and (not spec.is_moe or spec.experts % fixed["ep"]):
+        raise InputError("ep", fixed["ep"], f"must divide the {spec.experts} experts (1 for a dense model)")
+    if "recompute" in fixed and fixed["recompute"] > 2:
+        raise InputError("recompute", fixed["recompute"], "0 none, 1 selective or 2 full")
+    if "zero" in fixed and fixed["zero"] > 3:
+        raise InputError("zero", fixed["zero"], "0, 1, 2 or 3")
+    if n_gpus < 1:
+        raise InputError("cluster.count", n_gpus, "must be >= 1")
+
+
+def _explain_no_group(spec: ModelSpec, n_gpus: int, fixed: dict[str, int]) -> None:
     product = 1
     for name in ("tp", "pp", "dp", "cp"):
         product *= fixed.get(name, 1)

@@ -9,7 +9,7 @@ import numpy as np
 from stargate.errors import InputError
 from stargate.perf.calibration import Calibration, load_calibration
 from stargate.perf.hardware import Hardware
-from stargate.perf.layouts import ZERO_NAMES, Layouts, enumerate_layouts
+from stargate.perf.layouts import Layouts, enumerate_layouts
 from stargate.perf.step import StepBreakdown, step_time
 from stargate.workload import ModelSpec
 
@@ -48,7 +48,6 @@ class SearchResult:
 
 def _prediction(b: StepBreakdown, layouts: Layouts, i: int, n_gpus: int) -> StepPrediction:
     layout = layouts.row(i)
-    layout["zero"] = ZERO_NAMES[int(layouts.zero[i])]
     step = float(b.step_s[i])
     return StepPrediction(
         layout=layout, step_s=step, breakdown_s={f: float(getattr(b, f)[i]) for f in BREAKDOWN_FIELDS},

@@ -12,7 +12,7 @@ the dense peak (``catalog/calibration.toml``); memory-bound work runs at HBM ban
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -88,6 +88,9 @@ def _ring_time(volume_bytes, group, byte_s, latency_s):
     return np.where(group > 1, volume_bytes / byte_s + latency_s * (group - 1), 0.0)
 
 
+CHUNK = 65_536  # layouts per vectorised pass: the temporaries stay in cache (about 6x faster than one pass)
+
+
 def step_time(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_batch_seqs: int, precision: str,
               calibration: Calibration) -> StepBreakdown:
     """Step time, breakdown and memory of every layout in ``layouts``.
@@ -106,9 +109,22 @@ def step_time(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_batch_seqs
     StepBreakdown   Arrays of length K. MFU counts 6N + 12LHQT per token (PaLM, App. B) against the
                     dense peak of ``precision``; HFU adds recomputed forward FLOPs.
     """
+    if len(layouts) <= CHUNK:
+        return _step_time_chunk(spec, hw, layouts, global_batch_seqs, precision, calibration)
+    parts = [_step_time_chunk(spec, hw, layouts.take(np.arange(i, min(len(layouts), i + CHUNK))), global_batch_seqs,
+                              precision, calibration) for i in range(0, len(layouts), CHUNK)]
+    merged = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(StepBreakdown)
+              if f.name != "model_flop"}
+    return StepBreakdown(model_flop=parts[0].model_flop, **merged)
+
+
+def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_batch_seqs: int, precision: str,
+                     calibration: Calibration) -> StepBreakdown:
     c = calibration
-    tp, pp, dp, cp, ep = layouts.tp, layouts.pp, layouts.dp, layouts.cp, layouts.ep
-    vpp, mb, rc, zero = layouts.vpp, layouts.mb, layouts.recompute, layouts.zero
+    # float copies once: every formula below is floating point (integer arrays would be converted per use)
+    tp, pp, dp, cp, ep, vpp, mb = (np.asarray(a, dtype=np.float64) for a in (
+        layouts.tp, layouts.pp, layouts.dp, layouts.cp, layouts.ep, layouts.vpp, layouts.mb))
+    rc, zero = layouts.recompute, layouts.zero
     h, s, n_layers = float(spec.hidden), float(spec.seq_len), spec.layers
     lp = layer_params(spec)
     n_gpus = tp * pp * dp * cp
@@ -170,7 +186,7 @@ def step_time(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_batch_seqs
         if spec.is_moe else 0.0
     params_rank = dense_rank + expert_rank
     d_dense = dp * cp
-    d_expert = np.maximum(tp * d_dense // ep, 1)
+    d_expert = np.maximum(np.floor(tp * d_dense / ep), 1.0)
     bw_dp, lat_dp = link(tp * cp * dp)
     grad_vol = 2 * ACT_BYTES * ((d_dense - 1) / d_dense * dense_rank + (d_expert - 1) / d_expert * expert_rank)
     t_dp = _ring_time(grad_vol, d_dense, bw_dp, 2 * lat_dp)
@@ -190,7 +206,7 @@ def step_time(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_batch_seqs
          WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES / shard,
          WEIGHT_BYTES + (GRAD_BYTES + OPTIMIZER_BYTES) / shard,
          (WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES) / shard])
-    gathered = np.where(zero == 3, 2 * WEIGHT_BYTES * params_rank * pp / n_layers, 0.0)  # two layers in flight
+    gathered = np.where((zero == 3) & (shard > 1), 2 * WEIGHT_BYTES * params_rank * pp / n_layers, 0.0)  # 2 layers
     # FP8/FP4 training (Transformer Engine) saves the matmul inputs in 8 bits: half their bf16 bytes
     act_coeff = ACTIVATION_COEFF - (LINEAR_INPUT_COEFF / 2 if precision in ("fp8", "fp4") else 0.0)
     act_layer = act_coeff * tokens * h / tp

@@ -1,0 +1,113 @@
+"""``stargate search``, ``stargate validate`` and ``stargate calibrate``: the training performance model."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from stargate import catalog
+from stargate.cli.app import app, console, emit_json, handles_input_errors
+from stargate.errors import InputError
+from stargate.output import to_json, write_atomic
+from stargate.perf import Hardware, load_calibration, search
+from stargate.perf.search import BREAKDOWN_FIELDS
+from stargate.perf.validation import read_rows, summarise, validate
+from stargate.workload import ModelSpec
+
+
+@app.command("search")
+@handles_input_errors
+def search_command(
+    model: Annotated[str, typer.Option(help="Catalog model key")] = "llama-3.1-405b",
+    accelerator: Annotated[str, typer.Option(help="Catalog accelerator key")] = "h100-sxm",
+    gpus: Annotated[int, typer.Option(help="Accelerators in the job")] = 16384,
+    batch_seqs: Annotated[int, typer.Option(help="Global batch in sequences")] = 2048,
+    seq_len: Annotated[int | None, typer.Option(help="Sequence length (default: the model's)")] = None,
+    precision: Annotated[str, typer.Option(help="bf16, fp16, fp8 or fp4")] = "bf16",
+    top: Annotated[int, typer.Option(help="Layouts to show")] = 5,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the ranked layouts as JSON")] = False,
+) -> None:
+    """Rank every valid parallel layout of a model on a cluster by predicted step time."""
+    if precision not in ("bf16", "fp16", "fp8", "fp4"):
+        raise InputError("precision", precision, "one of bf16, fp16, fp8, fp4")
+    spec = ModelSpec.from_catalog(catalog.model(model), seq_len=seq_len)
+    hw = Hardware.from_catalog(catalog.accelerator(accelerator), load_calibration())
+    result = search(spec, hw, gpus, batch_seqs, precision, top=top)
+    if json_out:
+        emit_json(to_json({"evaluated": result.evaluated, "feasible": result.feasible,
+                           "ranked": [vars(p) for p in result.ranked]}))
+        return
+    table = Table(title=f"{spec.name} on {gpus:,} x {accelerator}, batch {batch_seqs:,} x {spec.seq_len:,} tokens "
+                        f"({result.evaluated:,} layouts, {result.feasible:,} fit)")
+    for col in ("tp", "pp", "dp", "cp", "ep", "vpp", "mb", "recompute", "zero", "step s", "MFU", "mem GB",
+                "exposed comm s", "bubble s"):
+        table.add_column(col, justify="right")
+    for p in result.ranked:
+        comm = sum(p.breakdown_s[f] for f in BREAKDOWN_FIELDS if f.endswith("comm_s"))
+        table.add_row(*(str(p.layout[k]) for k in ("tp", "pp", "dp", "cp", "ep", "vpp", "mb", "recompute", "zero")),
+                      f"{p.step_s:.2f}", f"{p.mfu:.1%}", f"{p.memory_gbyte:.0f}", f"{comm:.2f}",
+                      f"{p.breakdown_s['bubble_s']:.2f}")
+    console.print(table)
+
+
+@app.command("validate")
+@handles_input_errors
+def validate_command(
+    path: Annotated[Path, typer.Argument(help="CSV in the schema of shared/validation/dev.csv")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print rows and summary as one JSON object")] = False,
+) -> None:
+    """Predict every published run of a validation file and report the errors."""
+    results = validate(read_rows(path))
+    summary = summarise(results)
+    if json_out:
+        rows = [{"id": r.id, "metric": r.metric, "published": r.published, "predicted": r.predicted,
+                 "error_pct": r.error_pct, "reason": r.reason or None, "accelerator": r.accelerator,
+                 "source": r.source, "layout": r.layout} for r in results]
+        emit_json(to_json({"rows": rows, "summary": summary}))
+        return
+    table = Table(title=f"Validation: {path}")
+    for col in ("id", "metric", "published", "predicted", "error %", "note"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        table.add_row(r.id, r.metric, f"{r.published:.4g}", "—" if r.predicted is None else f"{r.predicted:.4g}",
+                      "—" if r.error_pct is None else f"{r.error_pct:+.1f}", r.reason)
+    console.print(table)
+    for key, title in (("by_accelerator", "accelerator"), ("by_source", "source")):
+        groups = Table(title=f"|error| by {title}")
+        for col in (title, "rows", "median %", "p90 %"):
+            groups.add_column(col)
+        for name, s in summary.get(key, {}).items():
+            groups.add_row(name, str(s["n"]), f"{s['median_abs_error_pct']:.1f}", f"{s['p90_abs_error_pct']:.1f}")
+        console.print(groups)
+    for row in summary["not_predicted"]:
+        console.print(f"not predicted: {row['id']}: {row['reason']}", markup=False)
+    overall = summary.get("overall")
+    console.print(f"predicted {summary['predicted']}/{summary['rows']} rows ({summary['predicted_share']:.0%})")
+    if overall:
+        console.print(f"median |error| {overall['median_abs_error_pct']:.1f} %, "
+                      f"p90 |error| {overall['p90_abs_error_pct']:.1f} %")
+
+
+@app.command("calibrate")
+@handles_input_errors
+def calibrate_command(
+    path: Annotated[Path, typer.Argument(help="CSV in the schema of shared/validation/dev.csv")],
+    out: Annotated[Path, typer.Option(help="Where to write the refitted calibration TOML")] = Path("calibration.toml"),
+    max_evaluations: Annotated[int, typer.Option(help="Objective evaluations allowed")] = 150,
+) -> None:
+    """Refit the per-family efficiency parameters on a validation file and write them as TOML."""
+    from stargate.perf.fit import calibration_toml, fit
+
+    frame = read_rows(path)
+    calibration, median = fit(frame, max_nfev=max_evaluations)
+    template = resources.files("stargate.catalog").joinpath("calibration.toml").read_text(encoding="utf-8")
+    text = calibration_toml(calibration, template)
+    tomllib.loads(text)  # never write a file that would not load
+    write_atomic(out, text)
+    console.print(f"median |error| {median:.1f} % after the fit; wrote {out} "
+                  "(copy it over src/stargate/catalog/calibration.toml to use it)")

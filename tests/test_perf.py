@@ -1,0 +1,138 @@
+"""Training performance model: published figures, invariants and infeasible requests."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from stargate import catalog
+from stargate.cli import app
+from stargate.errors import InputError
+from stargate.perf import Hardware, Layouts, load_calibration, predict, search, step_time
+from stargate.perf.validation import read_rows, summarise, validate
+from stargate.workload import ModelSpec
+
+CAL = load_calibration()
+A100 = Hardware.from_catalog(catalog.accelerator("a100-80gb"), CAL)
+GPT3 = ModelSpec(name="GPT-3 175B", layers=96, hidden=12288, heads=96, kv_heads=96, ffn_hidden=49152, vocab=51200,
+                 seq_len=2048, glu=False)
+
+
+def _dev_rows(shared_dir, prefix):
+    frame = read_rows(shared_dir / "validation" / "dev.csv")
+    return {r.id: r for r in validate(frame[frame["id"].str.startswith(prefix)])}
+
+
+@pytest.mark.parametrize("row_id,tolerance_pct", [
+    ("megatron-sc21-t2-ptd-174b-384", 5), ("megatron-sc21-t2-ptd-174b-1536", 5),
+    ("megatron-sc21-t2-ptd-529b-560", 5), ("megatron-sc21-t2-ptd-529b-2240", 5),
+    ("megatron-sc21-t1-145.6b-tflops", 5), ("megatron-sc21-t1-1008.0b-tflops", 5),
+])
+def test_megatron_sc21_table_rows_within_tolerance(shared_dir, row_id, tolerance_pct):
+    row = _dev_rows(shared_dir, "megatron-sc21")[row_id]
+    assert abs(row.error_pct) <= tolerance_pct, (row.published, row.predicted)
+
+
+@pytest.mark.parametrize("row_id,tolerance_pct", [
+    ("korthikanti-22b-step-sel", 5), ("korthikanti-22b-step-full", 5),
+    ("korthikanti-175b-step-sel", 12), ("korthikanti-175b-step-full", 12),
+])
+def test_korthikanti_step_times_within_tolerance(shared_dir, row_id, tolerance_pct):
+    row = _dev_rows(shared_dir, "korthikanti")[row_id]
+    assert abs(row.error_pct) <= tolerance_pct, (row.published, row.predicted)
+
+
+def test_selective_recompute_is_faster_than_full_as_published():
+    sel = predict(GPT3, A100, dict(tp=8, pp=8, dp=1, vpp=3, mb=1, recompute=1, zero=1), 64)
+    full = predict(GPT3, A100, dict(tp=8, pp=8, dp=1, vpp=3, mb=1, recompute=2, zero=1), 64)
+    # Korthikanti et al. 2022 Table 4: 13.75 s vs 18.13 s (ratio 1.32)
+    assert 1.2 < full.step_s / sel.step_s < 1.4
+    assert full.hfu > full.mfu and full.memory_gbyte < sel.memory_gbyte
+
+
+def test_development_set_summary_meets_coverage(shared_dir):
+    summary = summarise(validate(read_rows(shared_dir / "validation" / "dev.csv")))
+    assert summary["predicted_share"] >= 0.9
+    assert summary["overall"]["median_abs_error_pct"] < 10  # back-of-envelope rule scores 16 %
+
+
+def test_unknown_accelerator_row_is_reported_not_raised(tmp_path, shared_dir):
+    lines = (shared_dir / "validation" / "dev.csv").read_text().splitlines()
+    header, row = lines[0], lines[1].replace("a100-80gb", "z9000", 1)
+    path = tmp_path / "rows.csv"
+    path.write_text("\n".join([header, row, lines[2]]) + "\n")
+    out = CliRunner().invoke(app, ["validate", str(path), "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    first, second = data["rows"]
+    assert first["predicted"] is None and first["error_pct"] is None and "z9000" in first["reason"]
+    assert second["predicted"] == pytest.approx(138, rel=0.25) and second["metric"] == "tflops_per_gpu"
+    assert data["summary"]["predicted"] == 1
+
+
+def _layouts(**kw):
+    return Layouts.single(**kw)
+
+
+hw_scale = st.floats(min_value=1.0, max_value=8.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(link=hw_scale, peak=hw_scale, hbm=hw_scale)
+def test_more_bandwidth_or_peak_never_slows_a_step(link, peak, hbm):
+    layouts = search(GPT3, A100, 512, 512, top=1).best.layout  # any fitting layout
+    lay = _layouts(**{k: (v if isinstance(v, int) else {"none": 0, "selective": 1, "full": 2}[v])
+                      for k, v in layouts.items()})
+    from dataclasses import replace
+    faster = replace(A100, scaleup_byte_s=A100.scaleup_byte_s * link, scaleout_byte_s=A100.scaleout_byte_s * link,
+                     bf16_flop_s=A100.bf16_flop_s * peak, hbm_byte_s=A100.hbm_byte_s * hbm)
+    base = step_time(GPT3, A100, lay, 512, "bf16", CAL).step_s[0]
+    better = step_time(GPT3, faster, lay, 512, "bf16", CAL).step_s[0]
+    assert better <= base * (1 + 1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(tp=st.sampled_from([1, 2, 4, 8]), dp=st.sampled_from([1, 2, 8, 32]), mb=st.sampled_from([1, 2, 4]),
+       rc=st.sampled_from([0, 1, 2]))
+def test_memory_falls_with_more_sharding_and_mfu_stays_below_one(tp, dp, mb, rc):
+    memories = []
+    for zero in (0, 1, 2, 3):
+        b = step_time(GPT3, A100, _layouts(tp=tp, pp=1, dp=dp, mb=mb, recompute=rc, zero=zero), dp * mb * 4,
+                      "bf16", CAL)
+        memories.append(b.memory_bytes[0])
+        assert 0 < b.mfu[0] < 1 and 0 < b.hfu[0] < 1
+    assert all(np.diff(memories) <= 1e-6)
+
+
+@pytest.mark.parametrize("fixed,message", [
+    ({"tp": 128}, "tp = 128: must divide the 96 attention heads"),
+    ({"pp": 200}, "pp = 200: must be <= the 96 layers"),
+])
+def test_infeasible_layouts_are_explained(fixed, message):
+    with pytest.raises(InputError, match=message):
+        search(GPT3, A100, 256, 256, fixed=fixed)
+
+
+def test_batch_that_divides_into_no_replicas_is_explained():
+    with pytest.raises(InputError, match="divides the global batch of 3 sequences"):
+        search(GPT3, A100, 64, 3, fixed={"tp": 8, "pp": 1, "cp": 1})
+
+
+def test_model_that_fits_nowhere_is_explained():
+    with pytest.raises(InputError, match="fits in no layout on 8 x a100-80gb"):
+        search(GPT3, A100, 8, 8)
+
+
+def test_search_cli_reports_the_best_layout():
+    out = CliRunner().invoke(app, ["search", "--model", "gpt3-175b", "--accelerator", "a100-80gb", "--gpus", "1024",
+                                   "--batch-seqs", "1536", "--json", "--top", "2"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    best = data["ranked"][0]
+    assert best["fits_in_memory"] and 0.3 < best["mfu"] < 0.7
+    assert data["evaluated"] > data["feasible"] > 0
+    bad = CliRunner().invoke(app, ["search", "--model", "gpt3-175b", "--gpus", "8", "--accelerator", "a100-80gb"])
+    assert bad.exit_code == 2 and "fits in no layout" in bad.stderr
