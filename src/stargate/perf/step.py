@@ -23,7 +23,7 @@ from stargate.workload import ModelSpec, model_flop_per_token
 
 ACT_BYTES = 2.0              # bf16 activations and communication payloads [B]
 WEIGHT_BYTES = 2.0           # bf16 weights [B]
-GRAD_BYTES = 4.0             # fp32 main gradients (Megatron) [B]
+GRAD_BYTES = 2.0             # bf16 main gradients (Megatron-Core DDP default: grad_reduce_in_fp32 = False) [B]
 OPTIMIZER_BYTES = 12.0       # fp32 master weights + Adam m and v [B]
 OPTIMIZER_TRAFFIC_BYTES = 32.0  # HBM bytes read + written per parameter by the Adam update [B]
 ACTIVATION_COEFF = 34.0      # Korthikanti et al. (2022) eq. (2): 34 s b h bytes per layer (flash attention)
@@ -153,22 +153,30 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     nvl = hw.scaleup_byte_s * hw.eff.net_eff
     dom = hw.scaleup_domain
 
-    def link(span):
+    def link(span, stride=1.0):
+        """Bandwidth per rank and latency of a group of ``span / stride`` ranks spaced ``stride`` apart.
+
+        Inside the scale-up domain: the NVLink/ICI share of each rank. Across domains, the group's ranks
+        in one node share the node's NICs between them (NCCL runs one ring per NIC), so a rank's
+        effective bandwidth is its NIC times the number of group members per node.
+        """
         inside = span <= dom
-        return np.where(inside, nvl, nic), np.where(inside, SCALEUP_LATENCY_S, SCALEOUT_LATENCY_S)
+        per_node = np.clip(dom / stride, 1.0, span / stride)
+        return np.where(inside, nvl, nic * per_node), np.where(inside, SCALEUP_LATENCY_S, SCALEOUT_LATENCY_S)
 
     bw_tp, lat_tp = link(tp)
     passes = 2 + (rc == 2)                                        # forward, backward (+ recomputed forward)
     tp_vol = 4 * (tp - 1) / tp * tokens * h * ACT_BYTES           # 2 reduce-scatter + 2 all-gather per pass
     t_tp = passes * layers_rank * _ring_time(tp_vol, tp, bw_tp, 4 * lat_tp)
-    bw_cp, lat_cp = link(tp * cp)
+    bw_cp, lat_cp = link(tp * cp, tp)
     kv_bytes = tokens * 2 * spec.kv_heads * spec.head_dim * ACT_BYTES / tp
     t_cp_raw = 2 * layers_rank * _ring_time((cp - 1) * kv_bytes, cp, bw_cp, lat_cp)
     t_cp = np.maximum(0.0, t_cp_raw - 2 * layers_rank * t_attn)    # ring attention overlaps with compute
-    bw_ep, lat_ep = link(ep)
+    # all-to-all: most of each rank's traffic leaves the node, so no sharing of the node's NICs helps
+    bw_ep, lat_ep = np.where(ep <= dom, nvl, nic), np.where(ep <= dom, SCALEUP_LATENCY_S, SCALEOUT_LATENCY_S)
     a2a_vol = 2 * (ep - 1) / ep * tokens * spec.top_k * h * ACT_BYTES / tp * c.ep_imbalance
     t_ep = np.where(ep > 1, 2 * layers_rank * moe_share * (a2a_vol / bw_ep + lat_ep * (ep - 1)), 0.0)
-    bw_pp, lat_pp = link(2 * tp * cp * dp)                     # neighbouring stages are tp*cp*dp ranks apart
+    bw_pp, lat_pp = link(2 * tp * cp * dp, 2 * tp * cp * dp)     # stage neighbours are tp*cp*dp ranks apart
     p2p_bytes = tokens * h * ACT_BYTES / tp
     t_pp = np.where(pp > 1, 2 * vpp * (p2p_bytes / bw_pp + lat_pp), 0.0)
     exposed_mb = c.tp_comm_exposed * t_tp + t_cp + t_ep + t_pp
@@ -187,7 +195,7 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     params_rank = dense_rank + expert_rank
     d_dense = dp * cp
     d_expert = np.maximum(np.floor(tp * d_dense / ep), 1.0)
-    bw_dp, lat_dp = link(tp * cp * dp)
+    bw_dp, lat_dp = link(tp * cp * dp, tp * cp)
     grad_vol = 2 * ACT_BYTES * ((d_dense - 1) / d_dense * dense_rank + (d_expert - 1) / d_expert * expert_rank)
     t_dp = _ring_time(grad_vol, d_dense, bw_dp, 2 * lat_dp)
     gather_vol = (d_dense - 1) / d_dense * params_rank * WEIGHT_BYTES

@@ -23,7 +23,7 @@ from stargate.perf.calibration import Calibration, load_calibration
 from stargate.perf.hardware import Hardware
 from stargate.perf.layouts import RECOMPUTE
 from stargate.perf.search import StepPrediction, search
-from stargate.workload import ModelSpec
+from stargate.workload import ModelSpec, model_flop_per_token
 
 METRICS = ("mfu", "hfu", "tflops_per_gpu", "tokens_per_s_per_gpu", "tokens_per_s", "step_time_s", "gpu_hours",
            "train_days")
@@ -253,14 +253,44 @@ def evaluate_row(row: PreparedRow, calibration: Calibration,
     return RowResult(**row.base, predicted=value, error_pct=error, reason=note, layout=result.best.layout)
 
 
-def validate(frame: pd.DataFrame, calibration: Calibration | None = None) -> list[RowResult]:
-    """Predict every row of a validation table."""
+RULE_OF_THUMB_MFU = 0.40
+
+
+def rule_of_thumb_row(row: PreparedRow) -> RowResult:
+    """The back-of-envelope baseline: every run at 40 % MFU of the dense BF16 peak, 6N + attention FLOPs.
+
+    Used to put the model's errors in scale (``stargate validate --baseline``).
+    """
+    spec, n = row.spec, row.n_gpus
+    peak_bf16 = row.accelerator.dense_tflops("bf16") * 1e12 / row.accelerator.gpus_per_unit
+    flop_per_token = model_flop_per_token(spec)
+    tokens_per_s = RULE_OF_THUMB_MFU * peak_bf16 * n / flop_per_token
+    step_tokens = row.batch * spec.seq_len
+    tflops = RULE_OF_THUMB_MFU * peak_bf16 / 1e12
+    pseudo = StepPrediction(layout={}, step_s=step_tokens / tokens_per_s, breakdown_s={}, dp_comm_total_s=0.0,
+                            memory_gbyte=0.0, fits_in_memory=True, tokens_per_s=tokens_per_s,
+                            tokens_per_s_per_gpu=tokens_per_s / n, tflops_per_gpu_model=tflops,
+                            tflops_per_gpu_hardware=tflops, mfu=RULE_OF_THUMB_MFU, hfu=RULE_OF_THUMB_MFU, n_gpus=n)
+    value = metric_value(row.base["metric"], pseudo, spec, peak_bf16, row.tokens, 1.0, False, _no_failures)
+    if row.base["metric"] in ("mfu", "hfu"):
+        value = RULE_OF_THUMB_MFU
+    error = (value - row.base["published"]) / row.base["published"] * 100
+    return RowResult(**row.base, predicted=value, error_pct=error, reason="rule of thumb: 40 % MFU of BF16 peak")
+
+
+def validate(frame: pd.DataFrame, calibration: Calibration | None = None, baseline: bool = False) -> list[RowResult]:
+    """Predict every row of a validation table (``baseline``: with the 40 %-MFU rule of thumb instead)."""
     calibration = calibration or load_calibration()
     goodput = default_goodput()
     out = []
     for _, row in frame.iterrows():
         prepared = prepare_row(row)
-        out.append(prepared if isinstance(prepared, RowResult) else evaluate_row(prepared, calibration, goodput))
+        if isinstance(prepared, RowResult):
+            out.append(prepared)
+        elif baseline:
+            out.append(rule_of_thumb_row(prepared))
+        else:
+            out.append(evaluate_row(prepared, calibration, goodput))
     return out
 
 
