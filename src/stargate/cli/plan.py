@@ -45,44 +45,71 @@ def plan_command(
             console.print(f"wrote {out / 'results.json'}")
 
 
-def _fmt(value: float, digits: int = 3) -> str:
-    return f"{value:,.{digits}g}" if abs(value) < 1e6 else f"{value:.{digits}e}"
+class _Sources:
+    """Numbered citations collected while the summary is built, printed once below the table."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def ref(self, *texts: str) -> str:
+        marks = []
+        for text in filter(None, texts):
+            if text not in self.items:
+                self.items.append(text)
+            marks.append(f"[{self.items.index(text) + 1}]")
+        return "".join(marks)
 
 
 def print_summary(result: PlanResult) -> None:
-    """Rich table of the headline figures and where their inputs come from."""
+    """Rich table of the headline figures; every input's source is numbered below it."""
     sc, wl, cl, tr, fa = result.scenario, result.workload, result.cluster, result.training, result.facility
-    src = sc.sources
-    acc = cl.accelerator
-    table = Table(title=f"Stargate Planner — {sc.name}", show_lines=False)
+    perf = result.performance
+    src, refs, acc = sc.sources, catalog.references(), cl.accelerator
+    cite = _Sources()
+    table = Table(title=f"Stargate Planner — {sc.name}", title_justify="left")
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    table.add_column("source / basis", overflow="fold")
-    acc_src = "; ".join(catalog.cite(acc.sources)[:2])
-    table.add_row("accelerator", acc.name, acc_src)
-    table.add_row("chips (GPUs)", f"{cl.n_gpus:,}",
-                  src.get("cluster.count", f"{cl.count_given:,} {cl.unit_given}(s) in scenario"))
-    table.add_row(f"dense peak {wl.precision.upper()}", f"{tr.peak_flop_s / 1e18:,.1f} EFLOP/s",
-                  f"{cl.n_gpus:,} x {acc.dense_tflops(wl.precision):,.0f} TFLOP/s dense (catalog)")
-    table.add_row("workload", wl.name, "; ".join(wl.sources[:1]) or src.get("workload.model", ""))
+    table.add_column("basis")
+    table.add_row("accelerator", acc.name, cite.ref(*catalog.cite(acc.sources)[:2]))
+    table.add_row("GPUs in the cluster", f"{cl.n_gpus:,}", cite.ref(src.get("cluster.count", "")))
+    table.add_row(f"dense {wl.precision.upper()} peak", f"{cl.peak_flop_s(wl.precision) / 1e18:,.1f} EFLOP/s",
+                  f"{acc.dense_tflops(wl.precision):,.0f} TFLOP/s per GPU, no sparsity")
+    table.add_row("workload", wl.name, cite.ref(*(wl.sources[:1] or [src.get("workload.model", "")])))
     table.add_row("training compute", f"{wl.training_flop:.3g} FLOP",
-                  "estimate" if wl.flop_is_estimate else "6N + 12LHQT per token x tokens (PaLM App. B)")
-    table.add_row("MFU", f"{tr.mfu:.1%}", src.get("performance.mfu", tr.mfu_source))
-    table.add_row("training time", f"{tr.days:,.2f} days", "C / (MFU x peak), before failures")
+                  "estimate " + cite.ref(*wl.sources) if wl.flop_is_estimate else "6N + 12·L·H·Q·T per token (PaLM)")
+    if perf.best is not None:
+        lay = perf.best.layout
+        table.add_row("job size", f"{perf.n_gpus_used:,} GPUs", "fastest of the job sizes searched")
+        table.add_row("best layout", f"TP{lay['tp']} PP{lay['pp']} DP{lay['dp']} CP{lay['cp']}",
+                      f"vpp {lay['vpp']}, micro-batch {lay['mb']}, recompute {lay['recompute']}, ZeRO-{lay['zero']}")
+        table.add_row("step time", f"{perf.best.step_s:,.2f} s",
+                      f"{perf.layouts_feasible:,} of {perf.layouts_evaluated:,} layouts fit in memory")
+        table.add_row("memory per GPU", f"{perf.best.memory_gbyte:,.0f} GB", f"of {acc.hbm_gbyte:,.0f} GB HBM")
+        per_gpu = wl.global_batch_tokens / perf.n_gpus_used
+        table.add_row("tokens per GPU per step", f"{per_gpu:,.0f}",
+                      "global batch / GPUs: below ~4k, bubbles and communication dominate" if per_gpu < 4096
+                      else "global batch / GPUs")
+    table.add_row("MFU", f"{tr.mfu:.1%}", "predicted by the step model" if perf.best else
+                  "given " + cite.ref(src.get("performance.mfu", "")))
+    table.add_row("training time", f"{tr.days:,.2f} days", "C / (MFU × peak), failure-free")
+    if tr.goodput < 1:
+        table.add_row("with failures", f"{tr.wall_clock_days:,.2f} days", f"goodput {tr.goodput:.1%}")
     table.add_row("accelerator power", f"{fa.accelerator_power_mw:,.0f} MW",
-                  f"{cl.n_gpus:,} x {cl.tdp_w_per_gpu:,.0f} W TDP (catalog)")
-    table.add_row("IT power", f"{fa.it_power_mw:,.0f} MW",
-                  src.get("facility.server_overhead_factor", f"x {sc.facility.server_overhead_factor}"))
+                  f"{cl.n_gpus:,} × {cl.tdp_w_per_gpu:,.0f} W TDP")
+    table.add_row("IT power", f"{fa.it_power_mw:,.0f} MW", f"× {sc.facility.server_overhead_factor} server overhead "
+                  + cite.ref(src.get("facility.server_overhead_factor", "")))
     table.add_row("facility power", f"{fa.facility_power_mw:,.0f} MW",
-                  f"PUE {sc.facility.pue}: " + src.get("facility.pue", ""))
+                  f"× PUE {sc.facility.pue} " + cite.ref(src.get("facility.pue", "")))
     if fa.reported_capacity_mw:
         table.add_row("reported capacity", f"{fa.reported_capacity_mw:,.0f} MW",
-                      src.get("facility.reported_capacity_mw", ""))
+                      cite.ref(src.get("facility.reported_capacity_mw", "")))
     table.add_row("annual energy", f"{fa.annual_energy_twh:,.2f} TWh",
-                  f"utilisation {sc.facility.utilisation:.0%}: " + src.get("facility.utilisation", ""))
-    refs = catalog.references()
-    table.add_row("= nuclear units", f"{fa.nuclear_units:,.2f}",
-                  f"{refs['nuclear_unit'].description}: {refs['nuclear_unit'].sources[0]}")
+                  f"at {sc.facility.utilisation:.0%} utilisation " + cite.ref(src.get("facility.utilisation", "")))
+    table.add_row("= large nuclear units", f"{fa.nuclear_units:,.2f}",
+                  refs["nuclear_unit"].description + " " + cite.ref(*refs["nuclear_unit"].sources))
     table.add_row("= share of Japan", f"{fa.share_of_japan:.2%}",
-                  f"{refs['japan_electricity'].description}: {refs['japan_electricity'].sources[0]}")
+                  refs["japan_electricity"].description + " " + cite.ref(*refs["japan_electricity"].sources))
     console.print(table)
+    console.print("Sources:")
+    for i, text in enumerate(cite.items, 1):
+        console.print(f"  [{i}] {text}", markup=False, highlight=False)
