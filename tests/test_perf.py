@@ -135,3 +135,15 @@ def test_search_cli_reports_the_best_layout():
     assert data["evaluated"] > data["feasible"] > 0
     bad = CliRunner().invoke(app, ["search", "--model", "gpt3-175b", "--gpus", "8", "--accelerator", "a100-80gb"])
     assert bad.exit_code == 2 and "fits in no layout" in bad.stderr
+
+
+def test_malformed_value_row_and_missing_columns_are_reported(tmp_path, shared_dir):
+    lines = (shared_dir / "validation" / "dev.csv").read_text().splitlines()
+    path = tmp_path / "rows.csv"
+    path.write_text("\n".join([lines[0], lines[1].replace(",tflops_per_gpu,137,", ",tflops_per_gpu,abc,")]) + "\n")
+    out = CliRunner().invoke(app, ["validate", str(path), "--json"])
+    row = json.loads(out.stdout)["rows"][0]
+    assert out.exit_code == 0 and row["published"] is None and "must be a positive number" in row["reason"]
+    (tmp_path / "cols.csv").write_text("a,b\n1,2\n")
+    bad = CliRunner().invoke(app, ["validate", str(tmp_path / "cols.csv")])
+    assert bad.exit_code == 2 and "lacks columns id" in bad.stderr

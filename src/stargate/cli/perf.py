@@ -75,7 +75,9 @@ def validate_command(
     for col in ("id", "metric", "published", "predicted", "error %", "note"):
         table.add_column(col, overflow="fold")
     for r in results:
-        table.add_row(r.id, r.metric, f"{r.published:.4g}", "—" if r.predicted is None else f"{r.predicted:.4g}",
+        published = "—" if r.published is None else f"{r.published:.4g}"
+        predicted = "—" if r.predicted is None else f"{r.predicted:.4g}"
+        table.add_row(r.id, r.metric, published, predicted,
                       "—" if r.error_pct is None else f"{r.error_pct:+.1f}", r.reason)
     console.print(table)
     for key, title in (("by_accelerator", "accelerator"), ("by_source", "source")):

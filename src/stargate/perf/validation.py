@@ -41,7 +41,7 @@ class RowResult:
     source: str
     accelerator: str
     metric: str
-    published: float
+    published: float | None
     predicted: float | None
     error_pct: float | None
     reason: str
@@ -205,9 +205,12 @@ class PreparedRow:
 
 def prepare_row(row: pd.Series) -> PreparedRow | RowResult:
     """Bind a row to the catalog; a row that cannot be predicted becomes a :class:`RowResult` with the reason."""
+    published = _num(row, "value")
     base = dict(id=str(row["id"]), source=str(row.get("source", "")), accelerator=str(row.get("accelerator", "")),
-                metric=str(row.get("metric", "")), published=float(row["value"]))
+                metric=str(row.get("metric", "")), published=published)
     try:
+        if published is None or published <= 0:
+            raise InputError("value", row.get("value"), "must be a positive number")
         if base["metric"] not in METRICS:
             raise InputError("metric", base["metric"], "one of " + ", ".join(METRICS))
         if base["accelerator"] not in catalog.accelerators():
