@@ -24,7 +24,7 @@ class StepPrediction:
     layout: dict[str, int | str]
     step_s: float
     breakdown_s: dict[str, float]
-    dp_comm_total_s: float
+    comm_total_s: dict[str, float]  # communication before overlap, per kind (exposed part in breakdown_s)
     memory_gbyte: float
     fits_in_memory: bool
     tokens_per_s: float
@@ -51,7 +51,9 @@ def _prediction(b: StepBreakdown, layouts: Layouts, i: int, n_gpus: int) -> Step
     step = float(b.step_s[i])
     return StepPrediction(
         layout=layout, step_s=step, breakdown_s={f: float(getattr(b, f)[i]) for f in BREAKDOWN_FIELDS},
-        dp_comm_total_s=float(b.dp_comm_total_s[i]), memory_gbyte=float(b.memory_bytes[i]) / 1e9,
+        comm_total_s={"tp": float(b.tp_comm_total_s[i]), "cp": float(b.cp_comm_total_s[i]),
+                      "ep": float(b.ep_comm_s[i]), "pp": float(b.pp_comm_s[i]), "dp": float(b.dp_comm_total_s[i])},
+        memory_gbyte=float(b.memory_bytes[i]) / 1e9,
         fits_in_memory=bool(b.fits[i]), tokens_per_s=float(b.tokens_per_s[i]),
         tokens_per_s_per_gpu=float(b.tokens_per_s[i]) / n_gpus,
         tflops_per_gpu_model=b.model_flop / step / n_gpus / 1e12,

@@ -73,6 +73,8 @@ class StepBreakdown:
     pp_comm_s: np.ndarray
     dp_comm_s: np.ndarray
     dp_comm_total_s: np.ndarray
+    tp_comm_total_s: np.ndarray
+    cp_comm_total_s: np.ndarray
     optimizer_s: np.ndarray
     memory_bytes: np.ndarray
     fits: np.ndarray
@@ -235,7 +237,8 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     return StepBreakdown(
         step_s=step, compute_s=micro * compute_mb, bubble_s=bubble, tp_comm_s=micro * c.tp_comm_exposed * t_tp,
         cp_comm_s=micro * t_cp, ep_comm_s=micro * t_ep, pp_comm_s=micro * t_pp, dp_comm_s=exposed_dp,
-        dp_comm_total_s=np.where(zero == 3, t_gather, t_dp), optimizer_s=t_opt, memory_bytes=memory, fits=fits,
+        dp_comm_total_s=np.where(zero == 3, t_gather, t_dp), tp_comm_total_s=micro * t_tp,
+        cp_comm_total_s=micro * t_cp_raw, optimizer_s=t_opt, memory_bytes=memory, fits=fits,
         model_flop=model_flop, hardware_flop=model_flop + recompute_flop, mfu=model_flop / (step * peak),
         hfu=(model_flop + recompute_flop) / (step * peak), tokens_per_s=step_tokens / step,
     )

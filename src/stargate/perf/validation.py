@@ -270,7 +270,7 @@ def rule_of_thumb_row(row: PreparedRow) -> RowResult:
     tokens_per_s = RULE_OF_THUMB_MFU * peak_bf16 * n / flop_per_token
     step_tokens = row.batch * spec.seq_len
     tflops = RULE_OF_THUMB_MFU * peak_bf16 / 1e12
-    pseudo = StepPrediction(layout={}, step_s=step_tokens / tokens_per_s, breakdown_s={}, dp_comm_total_s=0.0,
+    pseudo = StepPrediction(layout={}, step_s=step_tokens / tokens_per_s, breakdown_s={}, comm_total_s={},
                             memory_gbyte=0.0, fits_in_memory=True, tokens_per_s=tokens_per_s,
                             tokens_per_s_per_gpu=tokens_per_s / n, tflops_per_gpu_model=tflops,
                             tflops_per_gpu_hardware=tflops, mfu=RULE_OF_THUMB_MFU, hfu=RULE_OF_THUMB_MFU, n_gpus=n)
