@@ -8,6 +8,7 @@ and wall-clock time adds failures and checkpoints (:mod:`stargate.goodput`) when
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from stargate.cluster import Cluster
@@ -33,12 +34,14 @@ class PerformanceResult:
 
 
 def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None = None,
-                        fixed_layout: dict[str, int] | None = None) -> PerformanceResult:
+                        fixed_layout: dict[str, int] | None = None,
+                        goodput: Callable[[int, float], float] | None = None) -> PerformanceResult:
     """The run's MFU: ``mfu`` if given, else the step model's best layout and job size on the cluster.
 
     A fixed global batch cannot keep an arbitrary number of GPUs busy (pipeline bubbles grow as
     micro-batches per replica shrink), so job sizes from all GPUs down to 1/64 of them, rounded to
-    layout-friendly multiples, are searched and the fastest run is kept (``n_gpus_used``).
+    layout-friendly multiples, are searched and the fastest run is kept (``n_gpus_used``); with
+    ``goodput(n_gpus, ideal_seconds)`` given, "fastest" counts failures and restarts too.
     """
     if mfu is not None:
         require_range("performance.mfu", mfu, 1e-6, 1.0)
@@ -51,6 +54,8 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
     hw = Hardware.from_catalog(cluster.accelerator, load_calibration(), cluster.scaleup_domain,
                                cluster.scaleout_gbit_s or None)
     best: PerformanceResult | None = None
+    best_score = 0.0
+    peak_per_gpu = cluster.peak_flop_s(workload.precision) / cluster.n_gpus
     last_error: InputError | None = None
     for n in _job_sizes(cluster.n_gpus):
         try:
@@ -58,8 +63,12 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
         except InputError as err:
             last_error = err
             continue
-        # time = C / (n x peak x MFU): the best job maximises n x MFU
-        if best is None or n * result.best.mfu > best.n_gpus_used * best.mfu:
+        # wall time = C / (n x peak x MFU x goodput): the best job maximises n x MFU x goodput
+        score = n * result.best.mfu
+        if goodput is not None:
+            score *= goodput(n, workload.training_flop / (score * peak_per_gpu))
+        if best is None or score > best_score:
+            best_score = score
             source = (f"predicted: best of {result.feasible:,} fitting layouts on {n:,} GPUs "
                       "(stargate.perf, calibrated on dev.csv)")
             best = PerformanceResult(result.best.mfu, source, n, result.best, result.evaluated, result.feasible)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +18,12 @@ from stargate.catalog import Accelerator
 from stargate.cluster import Cluster
 from stargate.errors import InputError
 from stargate.facility import FacilityResult, facility_power
+from stargate.goodput import training_goodput
 from stargate.performance import PerformanceResult, TrainingEstimate, estimate_training, predict_performance
 from stargate.scenario import Scenario
 from stargate.workload import ModelSpec, Workload, model_flop_per_token
+
+DEFAULT_CHECKPOINT_PARAMS = 1e12  # checkpoint size when only a model's compute is known (GPT-4/Grok-class) [-]
 
 
 def resolve_workload(scenario: Scenario) -> Workload:
@@ -117,9 +121,12 @@ def plan(scenario: Scenario) -> PlanResult:
     """Run every stage of the planner on ``scenario``."""
     workload = resolve_workload(scenario)
     cluster = resolve_cluster(scenario)
+    goodput = _goodput_model(workload, cluster)
     performance = predict_performance(workload, cluster, scenario.performance.mfu,
-                                      scenario.performance.fixed_layout())
-    training = estimate_training(workload, cluster, performance, goodput=_goodput(workload, performance, cluster))
+                                      scenario.performance.fixed_layout(), goodput)
+    ideal_s = workload.training_flop / (performance.mfu * cluster.peak_flop_s(workload.precision)
+                                        * performance.n_gpus_used / cluster.n_gpus)
+    training = estimate_training(workload, cluster, performance, goodput(performance.n_gpus_used, ideal_s))
     refs = catalog.references()
     facility = facility_power(
         n_gpus=cluster.n_gpus, tdp_w_per_gpu=cluster.tdp_w_per_gpu,
@@ -132,13 +139,11 @@ def plan(scenario: Scenario) -> PlanResult:
     return PlanResult(scenario, workload, cluster, performance, training, facility)
 
 
-def _goodput(workload: Workload, performance: PerformanceResult, cluster: Cluster) -> float:
-    """Useful fraction of wall-clock time at this scale (failures, checkpoints), 1.0 if unknown."""
-    try:
-        from stargate.goodput import training_goodput
-    except ImportError:
-        return 1.0
-    ideal_s = workload.training_flop / (performance.mfu * cluster.peak_flop_s(workload.precision)
-                                        * performance.n_gpus_used / cluster.n_gpus)
-    params = workload.spec.params if workload.spec else 1e12
-    return training_goodput(ideal_s, performance.n_gpus_used, params, family=cluster.accelerator.family).goodput
+def _goodput_model(workload: Workload, cluster: Cluster) -> Callable[[int, float], float]:
+    """Useful fraction of wall-clock time of a job (failures, checkpoints, restarts): stargate.goodput."""
+    params = workload.spec.params if workload.spec else DEFAULT_CHECKPOINT_PARAMS
+
+    def fraction(n_gpus: int, ideal_seconds: float) -> float:
+        return training_goodput(ideal_seconds, n_gpus, params, family=cluster.accelerator.family).goodput
+
+    return fraction
