@@ -23,6 +23,7 @@ from stargate.performance import PerformanceResult, TrainingEstimate, estimate_t
 from stargate.scenario import Scenario
 from stargate.workload import ModelSpec, Workload, model_flop_per_token
 
+DEFAULT_BATCH_TOKENS = 16.8e6     # tokens per step when neither scenario nor model gives one (Llama 3's) [-]
 DEFAULT_CHECKPOINT_PARAMS = 1e12  # checkpoint size when only a model's compute is known (GPT-4/Grok-class) [-]
 
 
@@ -38,6 +39,7 @@ def resolve_workload(scenario: Scenario) -> Workload:
         if entry.has_shape:
             spec = ModelSpec.from_catalog(entry, seq_len=section.seq_len)
         tokens = section.training_tokens or entry.training_tokens
+        batch = section.global_batch_tokens or entry.global_batch_tokens
         flop = section.training_flop or entry.training_flop_estimate
     else:
         shape = section.shape.model_dump()
@@ -45,6 +47,7 @@ def resolve_workload(scenario: Scenario) -> Workload:
         spec = ModelSpec(name=name, seq_len=section.seq_len or 4096,
                          kv_heads=shape.pop("kv_heads") or shape["heads"], **shape)
         tokens = section.training_tokens
+        batch = section.global_batch_tokens
         flop = section.training_flop
     if flop is None:
         if spec is None or tokens is None:
@@ -54,7 +57,7 @@ def resolve_workload(scenario: Scenario) -> Workload:
         tokens = flop / model_flop_per_token(spec)
     return Workload(
         name=name, tokens=float(tokens) if tokens else math.nan, precision=section.precision,
-        training_flop=float(flop), spec=spec, global_batch_tokens=section.global_batch_tokens,
+        training_flop=float(flop), spec=spec, global_batch_tokens=batch or DEFAULT_BATCH_TOKENS,
         flop_is_estimate=estimate or section.training_flop is not None, sources=sources,
     )
 

@@ -51,7 +51,8 @@ class WorkloadSection(_Section):
     training_flop: float | None = Field(default=None, gt=0, le=1e32, description="Overrides 6ND [FLOP]")
     precision: Literal["bf16", "fp16", "fp8", "fp4"] = "bf16"
     seq_len: int | None = Field(default=None, ge=1, le=10_000_000)
-    global_batch_tokens: float = Field(default=16.8e6, gt=0, le=1e10)
+    global_batch_tokens: float | None = Field(
+        default=None, gt=0, le=1e10, description="Tokens per step; default: the model's published batch, else 16.8M")
 
     @field_validator("model")
     @classmethod

@@ -104,6 +104,7 @@ class ModelEntry:
     glu: bool = True
     seq_len: int | None = None
     training_tokens: float | None = None
+    global_batch_tokens: float | None = None
     training_flop_estimate: float | None = None
     notes: str = ""
 

@@ -1,0 +1,260 @@
+"""Recompute each claim from the catalogs and the models, and give it a verdict.
+
+Verdicts: ``holds`` (the claim's number follows from sourced inputs), ``holds_only_if`` (only under a
+stated reading or assumption), ``does_not_hold``. Training-time claims report the MFU each side
+implies under every reading ("GB200" = one GPU or a two-GPU superchip; dense or 2:4-sparse peak),
+never accept a reading that needs more than 100 % of a dense peak, and compare with the performance
+model's prediction for the best layout (:func:`stargate.plan`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from stargate import catalog
+from stargate.claims.model import (
+    CampusPower,
+    ChipCount,
+    Claim,
+    Cost,
+    EnergyShare,
+    Facts,
+    NuclearEquivalence,
+    PeakFlops,
+    ProgrammePower,
+    QueryEnergy,
+    TrainingTime,
+)
+from stargate.inference import ServingAssumptions, serve
+from stargate.workload import ModelSpec
+
+Verdict = Literal["holds", "holds_only_if", "does_not_hold"]
+MATCH = 0.10                 # a computed figure "matches" a claimed one within 10 %
+CLOSE = 0.25                 # a claim "holds" when the realistic figure is within 25 %
+BEST_PUBLISHED_MFU = 0.60    # above any published large-scale MFU (Korthikanti 2022: 56 %; PaLM 46 %; Llama 3 43 %)
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    id: str
+    claim: str
+    computed: dict[str, Any]
+    verdict: Verdict
+    assumptions: list[str]
+    sources: list[str] = field(default_factory=list)
+
+
+def _readings(acc_key: str, count: int, precision: str) -> dict[str, float]:
+    """Peak FLOP/s of ``count`` units under each reading of the unit and of the peak."""
+    gpu = catalog.accelerator(acc_key)
+    out = {}
+    for unit, gpus in (("GPU", count), ("superchip", 2 * count)):
+        dense = gpu.dense_tflops(precision) * 1e12 * gpus
+        out[f"{unit}, dense {precision.upper()}"] = dense
+        out[f"{unit}, 2:4-sparse {precision.upper()}"] = 2 * dense
+    return out
+
+
+def check_peak_flops(c: PeakFlops) -> tuple[dict, Verdict, list[str]]:
+    readings = _readings(c.accelerator, c.count, c.precision)
+    if catalog.accelerator(c.accelerator).supports("fp8") and c.precision in ("bf16", "fp16"):
+        readings |= {k: v for k, v in _readings(c.accelerator, c.count, "fp8").items() if "dense" in k}
+    computed = {f"peak_flop_s ({k})": v for k, v in readings.items()}
+    matches = [k for k, v in readings.items() if abs(v / c.claimed_flop_s - 1) <= MATCH]
+    dense_match = [k for k in matches if "dense" in k and c.precision.upper() in k]
+    if dense_match:
+        return computed, "holds", [f"matches the {dense_match[0]} peak"]
+    if matches:
+        dense = {k: v for k, v in readings.items() if "dense" in k and c.precision.upper() in k}
+        return computed, "holds_only_if", [
+            f"only the reading(s) {', '.join(matches)} give {c.claimed_flop_s:.3g} FLOP/s",
+            "dense " + c.precision.upper() + ": " + ", ".join(f"{k.split(',')[0]}s {v / 1e21:.2f} ZFLOP/s"
+                                                              for k, v in dense.items()),
+            "sparse peaks apply only to 2:4-pruned matrices; training uses the dense rate"]
+    return computed, "does_not_hold", ["no reading of unit or sparsity gives the claimed figure"]
+
+
+def _training_flop(model_key: str) -> float:
+    entry = catalog.model(model_key)
+    if entry.training_flop_estimate:
+        return entry.training_flop_estimate
+    from stargate.workload import model_flop_per_token
+    return model_flop_per_token(ModelSpec.from_catalog(entry)) * entry.training_tokens
+
+
+def _realistic_hours(c: TrainingTime, flop: float, unit: str) -> tuple[float, float, float, str]:
+    """Performance-model prediction (best layout and job size): failure-free hours, MFU, wall hours."""
+    from stargate import plan, scenario_from_dict
+
+    model = c.model if catalog.model(c.model).has_shape else c.proxy_model
+    if model is None:
+        raise ValueError(f"{c.model} has no shape and no proxy_model")
+    result = plan(scenario_from_dict({
+        "name": "claim check", "workload": {"model": model, "training_flop": flop, "precision": "bf16"},
+        "cluster": {"accelerator": c.accelerator, "count": c.count, "unit": unit}}))
+    tr = result.training
+    note = "" if model == c.model else f"shape of {model} as a proxy"
+    return tr.days * 24, tr.mfu, tr.wall_clock_days * 24, note
+
+
+def check_training_time(c: TrainingTime) -> tuple[dict, Verdict, list[str]]:
+    flop = _training_flop(c.model)
+    seconds = c.claimed_hours * 3600
+    readings = _readings(c.accelerator, c.count, "bf16")
+    if catalog.accelerator(c.accelerator).supports("fp8"):
+        readings |= {k: v for k, v in _readings(c.accelerator, c.count, "fp8").items() if "dense" in k}
+    implied = {k: flop / (seconds * v) for k, v in readings.items()}
+    computed: dict[str, Any] = {"training_flop": flop, "needed_flop_s": flop / seconds}
+    computed |= {f"implied_mfu ({k})": v for k, v in implied.items()}
+    assumptions = [f"training compute {flop:.3g} FLOP" + (" (estimate)" if catalog.model(c.model).estimate else "")]
+    if c.reference_accelerator and c.reference_count and c.reference_days:
+        ref_peak = catalog.accelerator(c.reference_accelerator).dense_tflops("bf16") * 1e12 * c.reference_count
+        ref_mfu = flop / (c.reference_days * 86400 * ref_peak)
+        computed["reference_implied_mfu (dense BF16)"] = ref_mfu
+        assumptions.append(f"the reference run ({c.reference_count:,} {c.reference_accelerator}, "
+                           f"{c.reference_days:g} days) implies {ref_mfu:.1%} MFU of dense BF16")
+        computed["claimed_speedup"] = c.reference_days * 24 / c.claimed_hours
+    for unit in ("gpu", "superchip"):
+        hours, mfu, wall, note = _realistic_hours(c, flop, unit)
+        computed[f"predicted_hours ({unit}, BF16, failure-free)"] = hours
+        computed[f"predicted_hours ({unit}, BF16, with failures)"] = wall
+        computed[f"predicted_mfu ({unit})"] = mfu
+        if note and note not in assumptions:
+            assumptions.append(note)
+    impossible = [k for k, v in implied.items() if "dense" in k and v > 1]
+    if impossible:
+        assumptions.append("physically impossible (> 100 % of the dense peak): " + ", ".join(
+            f"{k} {implied[k]:.0%}" for k in impossible))
+    sparse = [k for k in implied if "sparse" in k]
+    assumptions.append("2:4-sparse readings are shown for what the claim assumed; dense training cannot use them: "
+                       + ", ".join(f"{k} {implied[k]:.0%}" for k in sparse))
+    best_hours = min(computed["predicted_hours (superchip, BF16, failure-free)"],
+                     computed["predicted_hours (gpu, BF16, failure-free)"])
+    if best_hours <= c.claimed_hours * (1 + CLOSE):
+        return computed, "holds", [*assumptions, f"the step model predicts {best_hours:,.0f} h"]
+    plausible = [k for k, v in implied.items() if "dense" in k and v <= BEST_PUBLISHED_MFU]
+    if plausible:
+        return computed, "holds_only_if", [*assumptions, f"only with {plausible[0]} at {implied[plausible[0]]:.0%} MFU; the step model predicts " f"{best_hours:,.0f} h with its best layout"]
+    return computed, "does_not_hold", [*assumptions, f"every dense reading needs more than {BEST_PUBLISHED_MFU:.0%} MFU (the best published at scale is ~56 %); " f"realistic: {best_hours:,.0f} h failure-free with the best layout"]
+
+
+def check_chip_count(c: ChipCount) -> tuple[dict, Verdict, list[str]]:
+    per_gw = c.campus_gpus / c.campus_mw * 1000
+    low, high = per_gw * c.programme_gw_low, per_gw * c.programme_gw_high
+    computed = {"gpus_per_gw": per_gw, "programme_gpus_low": low, "programme_gpus_high": high}
+    verdict: Verdict = "holds" if low * (1 - MATCH) <= c.claimed_count <= high * (1 + MATCH) else "does_not_hold"
+    return computed, verdict, [f"Abilene's density ({per_gw:,.0f} GPUs per GW) over {c.programme_gw_low:g}-"
+                               f"{c.programme_gw_high:g} GW; chips counted as Blackwell GPUs"]
+
+
+def check_campus_power(c: CampusPower) -> tuple[dict, Verdict, list[str]]:
+    from stargate.facility import facility_power
+
+    refs = catalog.references()
+    acc = catalog.accelerator(c.accelerator)
+    cases = {"low (NVL72 rack overhead 1.39, PUE 1.1)": (1.39, 1.1),
+             "high (DGX overhead 1.82, PUE 1.3)": (1.82, 1.3)}
+    computed = {}
+    for name, (overhead, pue) in cases.items():
+        computed[f"facility_mw {name}"] = facility_power(
+            c.count, acc.tdp_w, overhead, pue, 1.0, refs["nuclear_unit"].values["value_mw"],
+            refs["japan_electricity"].values["value_twh"]).facility_power_mw
+    computed["superchip_reading_accelerators_mw"] = 2 * c.count * acc.tdp_w / 1e6
+    low, high = computed[next(iter(computed))], computed[list(computed)[1]]
+    if low <= c.claimed_mw * (1 + MATCH) and c.claimed_mw <= high * (1 + MATCH):
+        return computed, "holds", [f"{c.count:,} GPUs at {acc.tdp_w:,.0f} W with server overhead and PUE give "
+                                   f"{low:,.0f}-{high:,.0f} MW", "counting GB200 as GPUs (as superchips the "
+                                   "accelerators alone would draw about the whole claim before overhead)"]
+    return computed, "does_not_hold", [f"computed range {low:,.0f}-{high:,.0f} MW"]
+
+
+def check_programme_power(c: ProgrammePower) -> tuple[dict, Verdict, list[str]]:
+    computed = {"campuses_at_claim": c.claimed_mw / c.campus_mw, "ten_campuses_mw": c.campuses_planned * c.campus_mw,
+                "planned_2025_mw": c.planned_2025_mw}
+    return computed, "holds_only_if", [
+        f"{c.claimed_mw / c.campus_mw:.1f} Abilene-size campuses fit in {c.claimed_mw:,.0f} MW; the "
+        f"{c.campuses_planned} planned campuses would need {c.campuses_planned * c.campus_mw:,.0f} MW and the 2025 "
+        f"plans already total ~{c.planned_2025_mw:,.0f} MW"]
+
+
+def check_nuclear(c: NuclearEquivalence) -> tuple[dict, Verdict, list[str]]:
+    reactor = catalog.references()["nuclear_unit"].values["value_mw"]
+    dc_twh = c.claimed_mw * 8760 * c.datacentre_utilisation / 1e6
+    reactor_twh = reactor * 8760 * c.reactor_capacity_factor / 1e6
+    computed = {"reactor_mw": reactor, "power_ratio": c.claimed_mw / reactor, "datacentre_twh": dc_twh,
+                "reactor_twh": reactor_twh, "energy_ratio": dc_twh / reactor_twh}
+    verdict: Verdict = "holds" if abs(c.claimed_mw / reactor - 1) <= CLOSE else "does_not_hold"
+    return computed, verdict, [f"one AP1000 unit ({reactor:,.0f} MW); data centre at {c.datacentre_utilisation:.0%} "
+                               f"load, reactor at {c.reactor_capacity_factor:.0%} capacity factor"]
+
+
+def check_energy_share(c: EnergyShare) -> tuple[dict, Verdict, list[str]]:
+    computed = {f"ratio_{k}": getattr(c, f"projection_{k}_twh") / c.base_twh for k in ("low", "base", "high")}
+    computed |= {"country_twh": c.country_twh, "base_share_of_country": c.projection_base_twh / c.country_twh}
+    if c.projection_base_twh >= 2 * c.base_twh * (1 - MATCH) and c.projection_base_twh >= c.country_twh * (1 - MATCH):
+        return computed, "holds", ["the IEA base case doubles and reaches the country's consumption"]
+    return computed, "holds_only_if", [
+        f"the IEA high case ({c.projection_high_twh:,.0f} TWh, x{computed['ratio_high']:.2f}) doubles and passes "
+        f"Japan ({c.country_twh:,.0f} TWh); the base case ({c.projection_base_twh:,.0f} TWh) is "
+        f"x{computed['ratio_base']:.2f}, {computed['base_share_of_country']:.0%} of Japan"]
+
+
+GPT4O_CLASS = ModelSpec(name="GPT-4o-class MoE (assumed)", layers=80, hidden=8192, heads=64, kv_heads=8,
+                        ffn_hidden=28672, vocab=128000, seq_len=8192, experts=16, top_k=2, params_b_given=400,
+                        active_params_b_given=100)
+
+
+def check_query_energy(c: QueryEnergy) -> tuple[dict, Verdict, list[str]]:
+    h100 = catalog.accelerator("h100-sxm")
+    cases = {"typical (500 in, 500 out, batch 64)": ServingAssumptions(prompt_tokens=500, output_tokens=500, batch=64),
+             "busy (batch 256)": ServingAssumptions(prompt_tokens=500, output_tokens=500, batch=256),
+             "poorly batched (batch 8)": ServingAssumptions(prompt_tokens=500, output_tokens=500, batch=8),
+             "long context (10k in)": ServingAssumptions(prompt_tokens=10000, output_tokens=500, batch=16)}
+    energies = {k: serve(GPT4O_CLASS, h100, a).energy_wh_per_query for k, a in cases.items()}
+    computed: dict[str, Any] = {f"model_wh ({k})": v for k, v in energies.items()}
+    computed |= {f"model_ratio ({k})": v / c.search_wh for k, v in energies.items()}
+    published = [w / c.search_wh for w in c.published_query_wh]
+    computed["published_ratio_range"] = [min(published), max(published)]
+    typical = energies["typical (500 in, 500 out, batch 64)"] / c.search_wh
+    assumptions = [f"a Google search = {c.search_wh} Wh (2009)", "GPT-4o-class: 100B active of 400B parameters "
+                   "(assumed), bf16 on H100 at 70 % of TDP, server overhead 1.5, PUE 1.2",
+                   f"published per-query estimates give {min(published):.1f}-{max(published):.1f} searches"]
+    if abs(typical / c.claimed_ratio - 1) <= CLOSE:
+        return computed, "holds", assumptions
+    high = [k for k, v in energies.items() if v / c.search_wh >= c.claimed_ratio * (1 - CLOSE)]
+    if high:
+        return computed, "holds_only_if", [*assumptions, f"only for {', '.join(high)} queries; a typical query is ~{typical:.1f} searches"]
+    return computed, "does_not_hold", [*assumptions, f"a typical query is ~{typical:.1f} searches"]
+
+
+def check_cost(c: Cost) -> tuple[dict, Verdict, list[str]]:
+    per_gw = c.chips_usd_per_gpu * c.gpus_per_gw + c.site_usd_per_mw * 1000
+    computed = {"usd_per_gw": per_gw, **{f"usd_for_{gw:g}_gw": gw * per_gw for gw in c.programme_gw}}
+    ok = all(any(abs(gw * per_gw / usd - 1) <= CLOSE for gw in c.programme_gw) for usd in c.claimed_usd)
+    return computed, "holds" if ok else "does_not_hold", [
+        f"${c.chips_usd_per_gpu:,.0f} per GPU all-in and ${c.site_usd_per_mw / 1e6:.1f}M per MW of site: "
+        f"${per_gw / 1e9:,.0f}B per GW; {', '.join(f'{gw:g} GW' for gw in c.programme_gw)} of campuses"]
+
+
+def check_facts(c: Facts) -> tuple[dict, Verdict, list[str]]:
+    return {"facts": c.facts}, c.verdict, [c.condition] if c.condition else ["sourced facts, no computation"]
+
+
+CHECKERS = {"peak_flops": check_peak_flops, "training_time": check_training_time, "chip_count": check_chip_count,
+            "campus_power": check_campus_power, "programme_power": check_programme_power,
+            "nuclear_equivalence": check_nuclear, "energy_share": check_energy_share,
+            "query_energy": check_query_energy, "cost": check_cost, "facts": check_facts}
+
+
+def check_claim(claim_id: str, claim: Claim) -> ClaimResult:
+    """Recompute one claim."""
+    computed, verdict, assumptions = CHECKERS[claim.kind](claim)
+    computed = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in computed.items()}
+    return ClaimResult(claim_id, claim.text, computed, verdict, assumptions, list(claim.sources))
+
+
+def check_claims(claims: dict[str, Claim]) -> list[ClaimResult]:
+    """Recompute every claim, in file order."""
+    return [check_claim(k, v) for k, v in claims.items()]

@@ -1,0 +1,140 @@
+"""Claims as data: pydantic models per kind of claim, loaded from TOML with one-line errors."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from stargate.errors import InputError
+
+
+class _Claim(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    text: str
+    sources: list[str] = Field(min_length=1)
+
+
+class PeakFlops(_Claim):
+    kind: Literal["peak_flops"]
+    accelerator: str
+    count: int = Field(ge=1)
+    precision: Literal["bf16", "fp16", "fp8", "fp4"] = "bf16"
+    claimed_flop_s: float = Field(gt=0)
+
+
+class TrainingTime(_Claim):
+    kind: Literal["training_time"]
+    model: str
+    proxy_model: str | None = None
+    accelerator: str
+    count: int = Field(ge=1)
+    claimed_hours: float = Field(gt=0)
+    reference_accelerator: str | None = None
+    reference_count: int | None = Field(default=None, ge=1)
+    reference_days: float | None = Field(default=None, gt=0)
+
+
+class ChipCount(_Claim):
+    kind: Literal["chip_count"]
+    claimed_count: float = Field(gt=0)
+    campus_gpus: float = Field(gt=0)
+    campus_mw: float = Field(gt=0)
+    programme_gw_low: float = Field(gt=0)
+    programme_gw_high: float = Field(gt=0)
+
+
+class CampusPower(_Claim):
+    kind: Literal["campus_power"]
+    accelerator: str
+    count: int = Field(ge=1)
+    claimed_mw: float = Field(gt=0)
+
+
+class ProgrammePower(_Claim):
+    kind: Literal["programme_power"]
+    claimed_mw: float = Field(gt=0)
+    campus_mw: float = Field(gt=0)
+    campuses_planned: int = Field(ge=1)
+    planned_2025_mw: float = Field(gt=0)
+
+
+class NuclearEquivalence(_Claim):
+    kind: Literal["nuclear_equivalence"]
+    claimed_mw: float = Field(gt=0)
+    datacentre_utilisation: float = Field(gt=0, le=1)
+    reactor_capacity_factor: float = Field(gt=0, le=1)
+
+
+class EnergyShare(_Claim):
+    kind: Literal["energy_share"]
+    base_twh: float = Field(gt=0)
+    projection_low_twh: float = Field(gt=0)
+    projection_base_twh: float = Field(gt=0)
+    projection_high_twh: float = Field(gt=0)
+    country_twh: float = Field(gt=0)
+
+
+class QueryEnergy(_Claim):
+    kind: Literal["query_energy"]
+    claimed_ratio: float = Field(gt=0)
+    search_wh: float = Field(gt=0)
+    published_query_wh: list[float] = Field(min_length=1)
+
+
+class Cost(_Claim):
+    kind: Literal["cost"]
+    claimed_usd: list[float] = Field(min_length=1)
+    chips_usd_per_gpu: float = Field(gt=0)
+    gpus_per_gw: float = Field(gt=0)
+    site_usd_per_mw: float = Field(gt=0)
+    programme_gw: list[float] = Field(min_length=1)
+
+
+class Facts(_Claim):
+    kind: Literal["facts"]
+    verdict: Literal["holds", "holds_only_if", "does_not_hold"]
+    condition: str = ""
+    facts: list[str] = Field(min_length=1)
+
+
+Claim = Annotated[PeakFlops | TrainingTime | ChipCount | CampusPower | ProgrammePower | NuclearEquivalence
+                  | EnergyShare | QueryEnergy | Cost | Facts, Field(discriminator="kind")]
+_ADAPTER: TypeAdapter = TypeAdapter(Claim)
+
+
+def claims_from_dict(data: dict) -> dict[str, Claim]:
+    """Validate ``{id: {...}}``; the first problem becomes one line naming the claim and the field."""
+    out = {}
+    for claim_id, raw in data.items():
+        if not isinstance(raw, dict):
+            raise InputError(f"claim {claim_id}", raw, "must be a table of fields")
+        try:
+            out[claim_id] = _ADAPTER.validate_python(raw)
+        except ValidationError as err:
+            first = err.errors()[0]
+            loc = [str(p) for p in first["loc"]]
+            field = ".".join(loc[1:] if len(loc) > 1 and loc[0] == raw.get("kind") else loc) or "kind"
+            message = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
+            raise InputError(f"claim {claim_id}.{field}", first.get("input"), message) from None
+    return out
+
+
+def load_claims(path: str | Path | None = None) -> dict[str, Claim]:
+    """The shipped claims C1-C12, or a user's claim file in the same format."""
+    if path is None:
+        text = resources.files("stargate.claims").joinpath("claims.toml").read_text(encoding="utf-8")
+        name = "claims.toml"
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise InputError("claim file", str(path), "must be an existing TOML file")
+        text, name = path.read_text(encoding="utf-8"), str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise InputError("claim file", name, f"is not valid TOML: {err}") from None
+    return claims_from_dict(data)
