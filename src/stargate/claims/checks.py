@@ -136,8 +136,12 @@ def check_training_time(c: TrainingTime) -> tuple[dict, Verdict, list[str]]:
         return computed, "holds", [*assumptions, f"the step model predicts {best_hours:,.0f} h"]
     plausible = [k for k, v in implied.items() if "dense" in k and v <= BEST_PUBLISHED_MFU]
     if plausible:
-        return computed, "holds_only_if", [*assumptions, f"only with {plausible[0]} at {implied[plausible[0]]:.0%} MFU; the step model predicts " f"{best_hours:,.0f} h with its best layout"]
-    return computed, "does_not_hold", [*assumptions, f"every dense reading needs more than {BEST_PUBLISHED_MFU:.0%} MFU (the best published at scale is ~56 %); " f"realistic: {best_hours:,.0f} h failure-free with the best layout"]
+        condition = (f"only with {plausible[0]} at {implied[plausible[0]]:.0%} MFU; "
+                     f"the step model predicts {best_hours:,.0f} h with its best layout")
+        return computed, "holds_only_if", [*assumptions, condition]
+    reason = (f"every dense reading needs more than {BEST_PUBLISHED_MFU:.0%} MFU (the best published at scale is "
+              f"~56 %); realistic: {best_hours:,.0f} h failure-free with the best layout")
+    return computed, "does_not_hold", [*assumptions, reason]
 
 
 def check_chip_count(c: ChipCount) -> tuple[dict, Verdict, list[str]]:
@@ -225,7 +229,8 @@ def check_query_energy(c: QueryEnergy) -> tuple[dict, Verdict, list[str]]:
         return computed, "holds", assumptions
     high = [k for k, v in energies.items() if v / c.search_wh >= c.claimed_ratio * (1 - CLOSE)]
     if high:
-        return computed, "holds_only_if", [*assumptions, f"only for {', '.join(high)} queries; a typical query is ~{typical:.1f} searches"]
+        condition = f"only for {', '.join(high)} queries; a typical query is ~{typical:.1f} searches"
+        return computed, "holds_only_if", [*assumptions, condition]
     return computed, "does_not_hold", [*assumptions, f"a typical query is ~{typical:.1f} searches"]
 
 
