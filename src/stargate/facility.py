@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from stargate.errors import require_range
 
 HOURS_PER_YEAR = 8760.0
@@ -72,3 +74,33 @@ def facility_power(
         annual_energy_twh=energy_twh, nuclear_units=facility_mw / nuclear_unit_mw,
         share_of_japan=energy_twh / japan_twh, reported_capacity_mw=reported_capacity_mw,
     )
+
+
+MAINTENANCE_HOURS_PER_MONTH = 8    # one planned window a month (assumption)
+DIP_PROBABILITY_PER_DAY = 0.33     # Llama 3 at 16k GPUs: ~7.8 unexpected interruptions a day; 1/3 of days modelled
+DIP_LOAD_FRACTION = 0.3            # a restarting job draws about a third of its training power (assumption)
+
+
+def hourly_load_mw(facility_power_mw: float, utilisation: float, seed: int = 0, hours: int = 8760) -> np.ndarray:
+    """Hourly facility load of a training campus: near-flat training load with maintenance windows and
+    failure/restart dips, scaled so its mean is ``facility_power_mw x utilisation``. [MW]
+
+    Training draws a steady load between checkpoints (Llama 3 paper, Section 3.3.4, notes tens-of-MW
+    swings across the data centre when jobs stop and restart); dips and windows are placed at random,
+    seeded, deterministic.
+    """
+    require_range("facility_power_mw", facility_power_mw, 0.0)
+    require_range("facility.utilisation", utilisation, 0.0, 1.0)
+    rng = np.random.default_rng(seed)
+    shape = np.ones(hours)
+    for month_start in range(0, hours, hours // 12):
+        start = month_start + int(rng.integers(0, max(1, hours // 12 - MAINTENANCE_HOURS_PER_MONTH)))
+        shape[start:start + MAINTENANCE_HOURS_PER_MONTH] = DIP_LOAD_FRACTION
+    for day in np.flatnonzero(rng.random(hours // 24) < DIP_PROBABILITY_PER_DAY):
+        start = day * 24 + int(rng.integers(0, 22))
+        shape[start:start + 2] = np.minimum(shape[start:start + 2], DIP_LOAD_FRACTION)
+    target = facility_power_mw * utilisation
+    if shape.mean() * facility_power_mw < target:  # utilisation above what the dips allow: flatten them
+        shape = np.full(hours, utilisation)
+        return shape * facility_power_mw
+    return shape / shape.mean() * target

@@ -17,10 +17,12 @@ from stargate import catalog
 from stargate.catalog import Accelerator
 from stargate.cluster import Cluster
 from stargate.errors import InputError
-from stargate.facility import FacilityResult, facility_power
+from stargate.facility import FacilityResult, facility_power, hourly_load_mw
 from stargate.goodput import training_goodput
 from stargate.performance import PerformanceResult, TrainingEstimate, estimate_training, predict_performance
 from stargate.scenario import Scenario
+from stargate.supply import SupplyOutcome, optimise_supply
+from stargate.weather import site_profiles
 from stargate.workload import ModelSpec, Workload, model_flop_per_token
 
 DEFAULT_BATCH_TOKENS = 16.8e6     # tokens per step when neither scenario nor model gives one (Llama 3's) [-]
@@ -95,6 +97,7 @@ class PlanResult:
     performance: PerformanceResult
     training: TrainingEstimate
     facility: FacilityResult
+    supply: SupplyOutcome | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary of every stage result (numbers in the units of their names)."""
@@ -105,6 +108,7 @@ class PlanResult:
             "performance": _jsonable(self.performance),
             "training": _jsonable(self.training),
             "facility": _jsonable(self.facility),
+            "supply": None if self.supply is None else _supply_dict(self.supply, self.training),
         }
 
 
@@ -139,7 +143,24 @@ def plan(scenario: Scenario) -> PlanResult:
         japan_twh=refs["japan_electricity"].values["value_twh"],
         reported_capacity_mw=scenario.facility.reported_capacity_mw,
     )
-    return PlanResult(scenario, workload, cluster, performance, training, facility)
+    load = hourly_load_mw(facility.facility_power_mw, scenario.facility.utilisation)
+    profiles = site_profiles(scenario.site.lat_deg, scenario.site.lon_deg, scenario.supply.weather_source)
+    supply = optimise_supply(load, profiles, scenario.supply, facility.facility_power_mw / cluster.n_gpus)
+    return PlanResult(scenario, workload, cluster, performance, training, facility, supply)
+
+
+def _supply_dict(outcome: SupplyOutcome, training: TrainingEstimate) -> dict[str, Any]:
+    r = outcome.result
+    return {
+        "mix": outcome.mix, "description": outcome.description, "weather": outcome.weather, "method": r.method,
+        "capacity_mw": r.capacity_mw, "storage_mwh": r.storage_mwh, "total_cost_usd": r.total_cost_usd,
+        "cost_usd_per_mwh": r.cost_usd_per_mwh, "co2_t": r.co2_t, "co2_g_per_kwh": r.co2_g_per_kwh,
+        "cfe_hourly_share": r.cfe_hourly_share, "cfe_annual_share": r.cfe_annual_share,
+        "cost_breakdown_usd": r.cost_breakdown_usd.to_dict(orient="index"),
+        "energy_cost_usd_per_gpu_hour": outcome.energy_cost_usd_per_gpu_hour,
+        "energy_cost_usd_per_training_run": outcome.energy_cost_usd_per_gpu_hour * training.n_gpus_used
+        * training.wall_clock_days * 24,
+    }
 
 
 def _goodput_model(workload: Workload, cluster: Cluster) -> Callable[[int, float], float]:

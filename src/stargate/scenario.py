@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from stargate import catalog
 from stargate.errors import InputError
+from stargate.supply import SupplySection
 
 
 class _Section(BaseModel):
@@ -142,6 +143,7 @@ class Scenario(_Section):
     performance: PerformanceSection = PerformanceSection()
     facility: FacilitySection = FacilitySection()
     site: SiteSection = SiteSection()
+    supply: SupplySection = SupplySection()
     sources: dict[str, str] = Field(default_factory=dict, description="Where each input comes from")
 
 

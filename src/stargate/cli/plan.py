@@ -109,6 +109,15 @@ def print_summary(result: PlanResult) -> None:
                   refs["nuclear_unit"].description + " " + cite.ref(*refs["nuclear_unit"].sources))
     table.add_row("= share of Japan", f"{fa.share_of_japan:.2%}",
                   refs["japan_electricity"].description + " " + cite.ref(*refs["japan_electricity"].sources))
+    if result.supply is not None:
+        sup, r = result.supply, result.supply.result
+        mix = ", ".join(f"{k} {v:,.0f} MW" for k, v in r.capacity_mw.items() if v >= 1)
+        table.add_row("supply mix", sup.mix, f"{mix}; {sup.description}")
+        table.add_row("energy cost", f"{r.cost_usd_per_mwh:,.1f} $/MWh",
+                      f"{r.total_cost_usd / 1e6:,.0f} M$/yr; {sup.energy_cost_usd_per_gpu_hour:.3f} $ per GPU-hour "
+                      + cite.ref("EIA AEO2026 EMM Tables 3-4; NREL ATB 2024 (catalog/energy_technologies.toml)"))
+        table.add_row("CO2", f"{r.co2_t / 1e6:,.2f} Mt/yr", f"{r.co2_g_per_kwh:,.0f} g/kWh; carbon-free "
+                      f"{r.cfe_hourly_share:.0%} hourly-matched ({r.method}) " + cite.ref(sup.weather))
     console.print(table)
     console.print("Sources:")
     for i, text in enumerate(cite.items, 1):

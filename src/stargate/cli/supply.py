@@ -1,0 +1,58 @@
+"""``stargate supply``: the least-cost hourly supply mix of the scenario's campus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from stargate.cli.app import app, console, emit_json, handles_input_errors
+from stargate.output import to_json
+from stargate.pipeline import _supply_dict, plan
+from stargate.scenario import default_scenario, load_scenario, scenario_from_dict
+from stargate.supply import mixes
+from stargate.supply.network import export_network
+
+
+@app.command("supply")
+@handles_input_errors
+def supply_command(
+    scenario_file: Annotated[Path | None, typer.Argument(help="Scenario .toml/.yaml; default: Abilene")] = None,
+    mix: Annotated[str | None, typer.Option(help="Supply mix: " + ", ".join(mixes()))] = None,
+    full_year: Annotated[bool, typer.Option("--full-year/--rep-days", help="8,760 h or representative days")] = False,
+    co2_price: Annotated[float | None, typer.Option(help="CO2 price [$/t]")] = None,
+    cfe_share: Annotated[float | None, typer.Option(help="Hourly-matched carbon-free share [0-1]")] = None,
+    export: Annotated[Path | None, typer.Option("--export-network", help="Write the solved PyPSA network")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+) -> None:
+    """Choose capacities and hourly dispatch that feed the campus at least annual cost."""
+    scenario = load_scenario(scenario_file) if scenario_file else default_scenario()
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    overrides = {"mix": mix, "co2_price_usd_per_t": co2_price, "cfe_share": cfe_share,
+                 "mode": "full_year" if full_year else None}
+    data["supply"] = {**data.get("supply", {}), **{k: v for k, v in overrides.items() if v is not None}}
+    result = plan(scenario_from_dict(data))
+    outcome = result.supply
+    if export is not None:
+        export_network(outcome.problem, outcome.result, export)
+    if json_out:
+        emit_json(to_json(_supply_dict(outcome, result.training)))
+        return
+    r = outcome.result
+    table = Table(title=f"Supply of {result.facility.facility_power_mw:,.0f} MW ({scenario.site.name}): {outcome.mix} "
+                        f"— {outcome.description}")
+    for col in ("technology", "capacity MW", "energy GWh/yr", "cost M$/yr"):
+        table.add_column(col, justify="right" if col != "technology" else "left")
+    for tech, row in r.summary().iterrows():
+        if row.capacity_mw >= 1 or row.energy_mwh > 0:
+            table.add_row(tech, f"{row.capacity_mw:,.0f}", f"{row.energy_mwh / 1e3:,.0f}", f"{row.cost_usd / 1e6:,.1f}")
+    console.print(table)
+    console.print(f"total {r.total_cost_usd / 1e6:,.0f} M$/yr = {r.cost_usd_per_mwh:,.1f} $/MWh; "
+                  f"CO2 {r.co2_t / 1e6:,.2f} Mt/yr ({r.co2_g_per_kwh:,.0f} g/kWh); "
+                  f"carbon-free {r.cfe_hourly_share:.0%} hourly-matched, "
+                  f"{r.cfe_annual_share:.0%} annual; {outcome.energy_cost_usd_per_gpu_hour:.3f} $/GPU-hour")
+    console.print(f"weather: {outcome.weather}; solver: {r.method}", markup=False)
+    if export is not None:
+        console.print(f"wrote {export}")

@@ -1,0 +1,104 @@
+"""Supply stage: the least-cost hourly supply of a campus's load, with cost, CO2 and carbon-free share.
+
+:func:`optimise_supply` builds the problem from the facility load, the site's weather and a mix of
+allowed technologies (``mixes.toml``), and solves it with the planner's direct HiGHS LP, over the full
+year or over representative days. :func:`stargate.supply.network.build_network` gives the same problem
+as a PyPSA network (baseline and export).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from stargate.errors import InputError
+from stargate.supply.lp import SupplyResult, solve_lp
+from stargate.supply.problem import SupplyProblem
+from stargate.supply.repdays import representative_days
+from stargate.supply.technologies import technology_table
+from stargate.weather import HourlyProfiles
+
+__all__ = ["SupplyOutcome", "SupplyProblem", "SupplyResult", "SupplySection", "build_problem", "mixes",
+           "optimise_supply", "solve_lp"]
+
+
+@lru_cache(maxsize=1)
+def mixes() -> dict[str, dict]:
+    """The shipped supply mixes (a)-(g) and a least-cost reference."""
+    return tomllib.loads(resources.files("stargate.supply").joinpath("mixes.toml").read_text(encoding="utf-8"))
+
+
+class SupplySection(BaseModel):
+    """Scenario section: which supply mix feeds the campus, and how it is solved."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mix: str = Field(default="least_cost", description="A name from stargate/supply/mixes.toml")
+    mode: Literal["representative_days", "full_year"] = "representative_days"
+    representative_days: int = Field(default=16, ge=2, le=365)
+    co2_price_usd_per_t: float | None = Field(default=None, ge=0, le=10_000)
+    cfe_share: float | None = Field(default=None, ge=0, le=1)
+    reserve_margin: float | None = Field(default=None, ge=0, le=5)
+    year: int | None = Field(default=None, ge=2024, le=2100)
+    weather_source: Literal["auto", "texas", "synthetic"] = "auto"
+
+
+@dataclass(frozen=True)
+class SupplyOutcome:
+    """A solved mix for one campus, with what it means per GPU-hour."""
+
+    mix: str
+    description: str
+    weather: str
+    result: SupplyResult
+    energy_cost_usd_per_gpu_hour: float
+    problem: SupplyProblem
+
+
+def build_problem(load_mw: np.ndarray, profiles: HourlyProfiles, technologies: list[str], year: int = 2030,
+                  co2_price_usd_per_t: float = 0.0, cfe_share: float | None = None,
+                  reserve_margin: float | None = None, fixed_mw: dict[str, float] | None = None,
+                  representative: int | None = None, seed: int = 0) -> SupplyProblem:
+    """The supply problem of a load and a site; ``representative`` = number of days kept (None: full year)."""
+    techs = technology_table(technologies)
+    hours = len(load_mw)
+    availability = pd.DataFrame(index=range(hours))
+    for g in techs.index:
+        profile = techs.at[g, "profile"]
+        if profile:
+            availability[g] = np.asarray(getattr(profiles, f"{profile}_cf"), dtype=float)[:hours]
+        else:
+            availability[g] = float(techs.at[g, "availability"])
+    load = np.asarray(load_mw, dtype=float)
+    if representative is None:
+        weights, period = np.ones(hours), np.zeros(hours, dtype=int)
+    else:
+        load, availability, weights, period = representative_days(load, availability, representative, seed)
+    return SupplyProblem(load, availability, techs, weights, period, co2_price_usd_per_t, None, cfe_share,
+                         reserve_margin, fixed_mw or {}, year)
+
+
+def optimise_supply(load_mw: np.ndarray, profiles: HourlyProfiles, section: SupplySection, mw_per_gpu: float
+                    ) -> SupplyOutcome:
+    """Least-cost supply of ``load_mw`` for the section's mix; cost per GPU-hour from the facility MW per GPU."""
+    table = mixes()
+    if section.mix not in table:
+        raise InputError("supply.mix", section.mix, "one of " + ", ".join(table))
+    mix = table[section.mix]
+    problem = build_problem(
+        load_mw, profiles, mix["technologies"], section.year or mix.get("year", 2030),
+        section.co2_price_usd_per_t if section.co2_price_usd_per_t is not None else mix.get("co2_price_usd_per_t", 0.0),
+        section.cfe_share if section.cfe_share is not None else mix.get("cfe_share"),
+        section.reserve_margin if section.reserve_margin is not None else mix.get("reserve_margin"),
+        mix.get("fixed_mw"),
+        None if section.mode == "full_year" else section.representative_days)
+    result = solve_lp(problem)
+    return SupplyOutcome(section.mix, mix["description"], profiles.label, result,
+                         result.cost_usd_per_mwh * mw_per_gpu, problem)

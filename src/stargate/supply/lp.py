@@ -1,0 +1,266 @@
+"""The planner's solve: the supply LP assembled directly as sparse matrices and handed to HiGHS.
+
+Same formulation as the PyPSA model of :mod:`stargate.supply.network` (capacity expansion with
+hourly dispatch, storage state of charge, one bus), written without the modelling layer: PyPSA/linopy
+spend most of a one-site year building and writing the model, not in HiGHS (see bench/supply_speed.py).
+HiGHS: Huangfu & Hall (2018), "Parallelizing the dual revised simplex method", Math. Prog. Comp. 10.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from stargate.errors import InputError
+from stargate.supply.problem import SupplyProblem
+
+HOURS_PER_YEAR = 8760.0
+
+
+@dataclass(frozen=True)
+class SupplyResult:
+    """Solved supply: capacities, dispatch, costs and emissions (units in the names)."""
+
+    capacity_mw: dict[str, float]
+    storage_mwh: dict[str, float]
+    dispatch_mw: pd.DataFrame          # snapshot x technology (storage: discharge - charge)
+    cost_breakdown_usd: pd.DataFrame    # technology x (fixed, energy, co2)
+    total_cost_usd: float
+    load_mwh: float
+    cost_usd_per_mwh: float
+    co2_t: float
+    co2_g_per_kwh: float
+    cfe_hourly_share: float
+    cfe_annual_share: float
+    weights: np.ndarray
+    method: str
+
+    def summary(self) -> pd.DataFrame:
+        """Mix table: capacity, energy and cost per technology."""
+        energy = self.dispatch_mw.clip(lower=0).mul(self.weights, axis=0).sum()
+        table = pd.DataFrame({"capacity_mw": pd.Series(self.capacity_mw), "energy_mwh": energy,
+                              "cost_usd": self.cost_breakdown_usd.sum(axis=1)})
+        return table.fillna(0.0)
+
+
+class _Index:
+    """Column positions of the LP's variable blocks."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def block(self, n: int) -> np.ndarray:
+        out = np.arange(self.size, self.size + n)
+        self.size += n
+        return out
+
+
+def solve_lp(problem: SupplyProblem) -> SupplyResult:
+    """Solve ``problem`` with HiGHS on a directly assembled sparse LP.
+
+    Raises :class:`InputError` naming the binding constraint when the request is infeasible.
+    """
+    techs = problem.technologies
+    n = len(problem.load_mw)
+    w = problem.weights.astype(float)
+    gens = [g for g in techs.index if techs.at[g, "kind"] != "storage"]
+    stores = [g for g in techs.index if techs.at[g, "kind"] == "storage"]
+    idx = _Index()
+    cap = {g: idx.block(1)[0] for g in techs.index}
+    p = {g: idx.block(n) for g in gens}
+    ch = {s: idx.block(n) for s in stores}
+    dis = {s: idx.block(n) for s in stores}
+    soc = {s: idx.block(n) for s in stores}
+    cfe = idx.block(n) if problem.cfe_share is not None else None
+    n_cols = idx.size
+
+    cost = np.zeros(n_cols)
+    lower, upper = np.zeros(n_cols), np.full(n_cols, np.inf)
+    for g in techs.index:
+        cost[cap[g]] = techs.at[g, "fixed_usd_per_mw_yr"]
+        upper[cap[g]] = techs.at[g, "max_mw"]
+        if problem.year < techs.at[g, "earliest_year"]:
+            upper[cap[g]] = 0.0
+        if g in problem.fixed_mw:
+            lower[cap[g]] = upper[cap[g]] = min(problem.fixed_mw[g], upper[cap[g]])
+    for g in gens:
+        marginal = techs.at[g, "marginal_usd_per_mwh"] + problem.co2_price_usd_per_t * techs.at[g, "co2_t_per_mwh"]
+        cost[p[g]] = w * marginal
+
+    rows_ub: list[sp.csr_matrix] = []
+    b_ub: list[np.ndarray] = []
+    rows_eq: list[sp.csr_matrix] = []
+    b_eq: list[np.ndarray] = []
+
+    def coo(pairs: list[tuple[np.ndarray, np.ndarray | float]], nrows: int) -> sp.csr_matrix:
+        r, c, v = [], [], []
+        for cols, vals in pairs:
+            cols = np.broadcast_to(cols, (nrows,)) if np.ndim(cols) == 0 else cols
+            r.append(np.arange(nrows))
+            c.append(cols)
+            v.append(np.broadcast_to(vals, (nrows,)).astype(float))
+        return sp.csr_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(c))), shape=(nrows, n_cols))
+
+    # hourly balance: generation + discharge - charge = load
+    rows_eq.append(coo([(p[g], 1.0) for g in gens] + [(dis[s], 1.0) for s in stores]
+                       + [(ch[s], -1.0) for s in stores], n))
+    b_eq.append(problem.load_mw)
+    # availability: p <= avail x capacity
+    for g in gens:
+        rows_ub.append(coo([(p[g], 1.0), (cap[g], -problem.availability[g].to_numpy())], n))
+        b_ub.append(np.zeros(n))
+    # storage: power and energy limits, state of charge cycling within each period
+    for s in stores:
+        eta = np.sqrt(techs.at[s, "efficiency"])
+        duration = techs.at[s, "duration_h"]
+        for var, scale in ((ch[s], 1.0), (dis[s], 1.0), (soc[s], 1.0 / duration)):
+            rows_ub.append(coo([(var, scale), (cap[s], -1.0)], n))
+            b_ub.append(np.zeros(n))
+        prev = np.arange(n) - 1
+        starts = np.r_[True, problem.period[1:] != problem.period[:-1]]
+        ends = np.r_[problem.period[1:] != problem.period[:-1], True]
+        prev[starts] = np.flatnonzero(ends)  # cyclic: the first hour follows the period's last
+        rows_eq.append(coo([(soc[s], 1.0), (soc[s][prev], -1.0), (ch[s], -eta), (dis[s], 1.0 / eta)], n))
+        b_eq.append(np.zeros(n))
+    named: dict[str, int] = {}
+    # hourly-matched carbon-free energy: cfe_t <= clean supply_t, cfe_t <= load_t, sum >= share x load
+    if cfe is not None:
+        clean = [g for g in gens if techs.at[g, "carbon_free"]]
+        rows_ub.append(coo([(cfe, 1.0)] + [(p[g], -1.0) for g in clean] + [(dis[s], -1.0) for s in stores]
+                           + [(ch[s], 1.0) for s in stores], n))
+        b_ub.append(np.zeros(n))
+        upper[cfe] = problem.load_mw
+        named["cfe_share"] = sum(len(b) for b in b_ub)
+        rows_ub.append(sp.csr_matrix((-w, (np.zeros(n, dtype=int), cfe)), shape=(1, n_cols)))
+        b_ub.append(np.array([-problem.cfe_share * problem.annual_load_mwh]))
+    if problem.co2_cap_t is not None:
+        named["co2_cap_t"] = sum(len(b) for b in b_ub)
+        cols = np.concatenate([p[g] for g in gens])
+        vals = np.concatenate([w * techs.at[g, "co2_t_per_mwh"] for g in gens])
+        rows_ub.append(sp.csr_matrix((vals, (np.zeros(len(cols), dtype=int), cols)), shape=(1, n_cols)))
+        b_ub.append(np.array([problem.co2_cap_t]))
+    if problem.reserve_margin is not None:
+        named["reserve_margin"] = sum(len(b) for b in b_ub)
+        firm = [g for g in techs.index if techs.at[g, "kind"] in ("generator", "grid", "ppa", "storage")]
+        cols = np.array([cap[g] for g in firm])
+        vals = -np.array([techs.at[g, "availability"] for g in firm])
+        rows_ub.append(sp.csr_matrix((vals, (np.zeros(len(cols), dtype=int), cols)), shape=(1, n_cols)))
+        b_ub.append(np.array([-(1 + problem.reserve_margin) * problem.load_mw.max()]))
+
+    matrix = sp.vstack(rows_ub + rows_eq, format="csc")
+    n_ub = sum(len(b) for b in b_ub)
+    rhs_eq = np.concatenate(b_eq)
+    row_lower = np.r_[np.full(n_ub, -np.inf), rhs_eq]
+    row_upper = np.r_[np.concatenate(b_ub) if b_ub else np.zeros(0), rhs_eq]
+    x, status, solver = _highs(cost, lower, upper, matrix, row_lower, row_upper)
+    if status == "infeasible":
+        raise InputError("supply", _binding(problem, named), "infeasible: " + _explain(problem))
+    if status != "optimal":
+        raise InputError("supply", status, "the solver stopped before an optimum")
+    return _result(problem, x, cap, p, ch, dis, soc, cfe, gens, stores, f"planner LP (HiGHS {solver}, direct)")
+
+
+def _highs(cost, lower, upper, matrix, row_lower, row_upper) -> tuple[np.ndarray, str, str]:
+    """Solve with HiGHS's first-order PDLP (Applegate et al. 2021, "Practical large-scale linear programming
+    using primal-dual hybrid gradient", NeurIPS), falling back to dual simplex when PDLP does not certify
+    an optimum (and to classify infeasibility). On a one-site year PDLP is ~3x faster than simplex."""
+    import highspy
+
+    inf = highspy.kHighsInf
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = matrix.shape[1], matrix.shape[0]
+    model.col_cost_ = cost
+    model.col_lower_ = lower
+    model.col_upper_ = np.where(np.isinf(upper), inf, upper)
+    model.row_lower_ = np.where(np.isinf(row_lower), -inf, row_lower)
+    model.row_upper_ = np.where(np.isinf(row_upper), inf, row_upper)
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = matrix.indptr
+    model.a_matrix_.index_ = matrix.indices
+    model.a_matrix_.value_ = matrix.data
+    for solver in ("pdlp", "simplex"):
+        with _stdout_silenced():  # HiGHS prints a banner on creation, which would corrupt --json output
+            h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("solver", solver)
+        h.passModel(model)
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return np.asarray(h.getSolution().col_value), "optimal", solver
+    if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return np.zeros(0), "infeasible", solver
+    return np.zeros(0), h.modelStatusToString(status), solver
+
+
+@contextlib.contextmanager
+def _stdout_silenced():
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _binding(problem: SupplyProblem, named: dict[str, int]) -> str:
+    return ", ".join(named) or "hourly balance"
+
+
+def _explain(problem: SupplyProblem) -> str:
+    techs = problem.technologies
+    clean = [g for g in techs.index if techs.at[g, "carbon_free"] and problem.year >= techs.at[g, "earliest_year"]]
+    if problem.cfe_share is not None:
+        firm_clean = [g for g in clean if techs.at[g, "kind"] in ("generator", "ppa", "storage")]
+        if not firm_clean:
+            return (f"an hourly-matched carbon-free share of {problem.cfe_share:.0%} needs clean supply every hour, "
+                    f"but only {', '.join(clean) or 'no clean technology'} is allowed (no storage or firm clean "
+                    "power for the hours without sun or wind)")
+        return f"no mix of {', '.join(clean)} meets {problem.cfe_share:.0%} hourly-matched carbon-free energy"
+    if problem.co2_cap_t is not None:
+        return f"the CO2 cap of {problem.co2_cap_t:,.0f} t cannot be met with the allowed technologies"
+    return "the allowed technologies cannot serve the load every hour (capacity limits or online years)"
+
+
+def _result(problem, x, cap, p, ch, dis, soc, cfe, gens, stores, method) -> SupplyResult:
+    techs = problem.technologies
+    n = len(problem.load_mw)
+    w = problem.weights.astype(float)
+    dispatch = pd.DataFrame({g: x[p[g]] for g in gens} | {s: x[dis[s]] - x[ch[s]] for s in stores})
+    capacity = {g: float(x[cap[g]]) for g in techs.index}
+    for g in gens:  # without a capacity cost the LP may leave any size: report what is used
+        if techs.at[g, "fixed_usd_per_mw_yr"] == 0:
+            avail = problem.availability[g].to_numpy()
+            capacity[g] = float(np.max(np.divide(x[p[g]], avail, out=np.zeros(n), where=avail > 0), initial=0.0))
+    breakdown = pd.DataFrame(0.0, index=techs.index, columns=["fixed_usd", "energy_usd", "co2_usd"])
+    co2 = 0.0
+    for g in techs.index:
+        breakdown.at[g, "fixed_usd"] = capacity[g] * techs.at[g, "fixed_usd_per_mw_yr"]
+    for g in gens:
+        mwh = float(w @ x[p[g]])
+        breakdown.at[g, "energy_usd"] = mwh * techs.at[g, "marginal_usd_per_mwh"]
+        breakdown.at[g, "co2_usd"] = mwh * techs.at[g, "co2_t_per_mwh"] * problem.co2_price_usd_per_t
+        co2 += mwh * techs.at[g, "co2_t_per_mwh"]
+    load = problem.annual_load_mwh
+    clean_supply = sum(x[p[g]] for g in gens if techs.at[g, "carbon_free"]) + sum(
+        x[dis[s]] - x[ch[s]] for s in stores)
+    clean_supply = np.asarray(clean_supply, dtype=float) if np.ndim(clean_supply) else np.zeros(len(w))
+    clean_mwh = sum(float(w @ x[p[g]]) for g in gens if techs.at[g, "carbon_free"])
+    total = float(breakdown.to_numpy().sum())
+    return SupplyResult(
+        capacity_mw=capacity, storage_mwh={s: capacity[s] * techs.at[s, "duration_h"] for s in stores},
+        dispatch_mw=dispatch, cost_breakdown_usd=breakdown, total_cost_usd=total, load_mwh=load,
+        cost_usd_per_mwh=total / load, co2_t=co2, co2_g_per_kwh=co2 / load * 1000,
+        cfe_hourly_share=max(0.0, float(w @ np.minimum(clean_supply, problem.load_mw)) / load),
+        cfe_annual_share=min(1.0, clean_mwh / load), weights=w, method=method,
+    )

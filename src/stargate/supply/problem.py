@@ -1,0 +1,52 @@
+"""The supply problem: an hourly load, capacity factors, candidate technologies and the constraints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from stargate.errors import InputError, require_range
+
+
+@dataclass(frozen=True)
+class SupplyProblem:
+    """Least-cost supply of one site's load (PyPSA-style component tables as inputs).
+
+    ``weights`` give the hours each snapshot stands for (1 for a full year, cluster sizes x 1 h for
+    representative days); ``period`` groups snapshots whose storage must cycle (one period for a full
+    year, one per representative day).
+    """
+
+    load_mw: np.ndarray
+    availability: pd.DataFrame           # snapshot x technology: available share of capacity [-]
+    technologies: pd.DataFrame           # from technology_table()
+    weights: np.ndarray
+    period: np.ndarray
+    co2_price_usd_per_t: float = 0.0
+    co2_cap_t: float | None = None
+    cfe_share: float | None = None       # hourly-matched carbon-free share of the load [-]
+    reserve_margin: float | None = None  # firm capacity >= (1 + margin) x peak load [-]
+    fixed_mw: dict[str, float] = field(default_factory=dict)
+    year: int = 2030
+
+    def __post_init__(self) -> None:
+        n = len(self.load_mw)
+        if n == 0 or len(self.weights) != n or len(self.period) != n or len(self.availability) != n:
+            raise InputError("supply.snapshots", n, "load, weights, periods and availability must have equal length")
+        if not np.all(np.isfinite(self.load_mw)) or np.any(self.load_mw < 0):
+            raise InputError("supply.load_mw", "non-finite or negative", "must be >= 0 every hour")
+        require_range("supply.co2_price_usd_per_t", self.co2_price_usd_per_t, 0.0)
+        if self.cfe_share is not None:
+            require_range("supply.cfe_share", self.cfe_share, 0.0, 1.0)
+        if self.reserve_margin is not None:
+            require_range("supply.reserve_margin", self.reserve_margin, 0.0, 5.0)
+        for name, mw in self.fixed_mw.items():
+            if name not in self.technologies.index:
+                raise InputError("supply.fixed_mw", name, "must name an allowed technology")
+            require_range(f"supply.fixed_mw.{name}", mw, 0.0)
+
+    @property
+    def annual_load_mwh(self) -> float:
+        return float(self.weights @ self.load_mw)

@@ -1,0 +1,123 @@
+"""Weather profiles, facility load and the supply optimisation."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from stargate.cli import app
+from stargate.errors import InputError
+from stargate.facility import hourly_load_mw
+from stargate.supply import build_problem, solve_lp
+from stargate.supply.network import solve_pypsa
+from stargate.supply.problem import SupplyProblem
+from stargate.supply.technologies import capital_recovery_factor, technology_table
+from stargate.weather import site_profiles, texas_weather
+
+TEXAS = site_profiles(35.2018863, -101.945027)
+
+
+def test_texas_weather_matches_the_reference_figures():
+    w = texas_weather()
+    assert w["ghi"].sum() / 1000 == pytest.approx(2002, rel=0.005)          # kWh/m2/yr
+    assert w["wind_100m_m_s"].mean() == pytest.approx(8.65, rel=0.005)
+    assert TEXAS.wind_cf.mean() == pytest.approx(0.486, rel=0.02)             # V126/3450 net of 15 %
+    assert TEXAS.wind_cf.mean() / 0.85 == pytest.approx(0.572, rel=0.02)      # gross
+    assert TEXAS.pv_cf.mean() == pytest.approx(0.323, rel=0.05)               # single-axis, DC/AC 1.3
+    assert not TEXAS.synthetic and "NSRDB" in TEXAS.label
+
+
+def test_synthetic_year_is_labelled_and_near_the_measured_texas_year():
+    synthetic = site_profiles(35.2, -101.9, source="synthetic")
+    assert synthetic.synthetic and "synthetic" in synthetic.label
+    assert synthetic.pv_cf.mean() == pytest.approx(TEXAS.pv_cf.mean(), rel=0.15)
+    assert synthetic.wind_cf.mean() == pytest.approx(TEXAS.wind_cf.mean(), rel=0.15)
+    assert site_profiles(48.8, 2.3).synthetic  # far from Texas: synthetic, never silent
+
+
+def test_bad_site_names_the_field():
+    with pytest.raises(InputError, match="site.lat_deg = 95"):
+        site_profiles(95, 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(power=st.floats(1.0, 5000.0), utilisation=st.floats(0.3, 1.0), seed=st.integers(0, 100))
+def test_hourly_load_mean_equals_power_times_utilisation(power, utilisation, seed):
+    load = hourly_load_mw(power, utilisation, seed)
+    assert load.shape == (8760,)
+    assert load.mean() == pytest.approx(power * utilisation, rel=1e-9)
+    assert load.max() <= power * (1 + 1e-9) and load.min() >= 0
+
+
+def _flat(hours, techs, load=100.0, **kw):
+    table = technology_table(techs)
+    avail = pd.DataFrame({g: np.full(hours, table.at[g, "availability"]) for g in techs})
+    return SupplyProblem(np.full(hours, load), avail, table, np.full(hours, 8760 / hours),
+                         np.zeros(hours, dtype=int), **kw)
+
+
+def test_flat_load_one_firm_technology_gives_the_hand_computed_lcoe():
+    problem = _flat(48, ["smr"], year=2035)
+    result = solve_lp(problem)
+    t = technology_table(["smr"]).loc["smr"]
+    capacity = 100.0 / t.availability
+    lcoe = (capacity * t.fixed_usd_per_mw_yr + 100.0 * 8760 * t.marginal_usd_per_mwh) / (100.0 * 8760)
+    assert result.capacity_mw["smr"] == pytest.approx(capacity, rel=1e-6)
+    assert result.cost_usd_per_mwh == pytest.approx(lcoe, rel=1e-6)
+    crf = capital_recovery_factor(0.071, 40)
+    assert t.fixed_usd_per_mw_yr == pytest.approx(9366e3 * crf + 127.62e3)
+
+
+def test_energy_balance_every_hour_and_cost_is_the_sum_of_its_parts():
+    load = hourly_load_mw(500.0, 0.8)[: 24 * 14]
+    problem = build_problem(load, TEXAS, ["pv", "wind", "battery", "gas_cc"], year=2030, co2_price_usd_per_t=80.0)
+    result = solve_lp(problem)
+    assert np.allclose(result.dispatch_mw.sum(axis=1).to_numpy(), problem.load_mw, atol=1e-3)
+    assert result.total_cost_usd == pytest.approx(result.cost_breakdown_usd.to_numpy().sum())
+    assert result.summary()["cost_usd"].sum() == pytest.approx(result.total_cost_usd)
+
+
+def test_planner_lp_equals_the_pypsa_optimum():
+    load = hourly_load_mw(300.0, 0.8)[: 24 * 7]
+    problem = build_problem(load, TEXAS, ["pv", "wind", "battery", "gas_cc", "smr"], year=2032,
+                            co2_price_usd_per_t=50.0)
+    assert solve_lp(problem).total_cost_usd == pytest.approx(solve_pypsa(problem), rel=1e-3)
+
+
+def test_pv_only_100pct_cfe_is_explained_in_one_line():
+    problem = build_problem(hourly_load_mw(100.0, 0.8)[:72], TEXAS, ["pv"], cfe_share=1.0)
+    with pytest.raises(InputError) as err:
+        solve_lp(problem)
+    message = str(err.value)
+    assert "cfe_share" in message and "no storage or firm clean power" in message and "\n" not in message
+
+
+def test_higher_co2_price_never_raises_emissions():
+    load = hourly_load_mw(200.0, 0.8)[: 24 * 7]
+    emissions = [solve_lp(build_problem(load, TEXAS, ["pv", "wind", "battery", "gas_cc"], year=2030,
+                                        co2_price_usd_per_t=price)).co2_t for price in (0, 50, 100, 200, 400)]
+    assert all(b <= a * (1 + 1e-4) + 1 for a, b in zip(emissions, emissions[1:], strict=False))
+
+
+def test_representative_days_stay_within_2pct_of_the_full_year():
+    load = hourly_load_mw(300.0, 0.8)
+    techs = ["pv", "wind", "gas_cc", "battery"]
+    full = solve_lp(build_problem(load, TEXAS, techs, year=2030, co2_price_usd_per_t=100.0))
+    reduced = solve_lp(build_problem(load, TEXAS, techs, year=2030, co2_price_usd_per_t=100.0, representative=16))
+    assert reduced.total_cost_usd == pytest.approx(full.total_cost_usd, rel=0.02)
+
+
+def test_supply_cli_json_and_export(tmp_path):
+    out = CliRunner().invoke(app, ["supply", "--mix", "cfe90", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["cfe_hourly_share"] >= 0.9 - 1e-3 and data["cost_usd_per_mwh"] > 0
+    path = tmp_path / "net.nc"
+    out = CliRunner().invoke(app, ["supply", "--mix", "grid", "--export-network", str(path)])
+    assert out.exit_code == 0 and path.is_file()
+    import pypsa
+    assert "grid" in pypsa.Network(str(path)).generators.index
