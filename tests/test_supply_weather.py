@@ -1,5 +1,6 @@
 """Weather profiles, facility load and the supply optimisation."""
 
+import itertools
 import json
 
 import numpy as np
@@ -100,7 +101,7 @@ def test_higher_co2_price_never_raises_emissions():
     load = hourly_load_mw(200.0, 0.8)[: 24 * 7]
     emissions = [solve_lp(build_problem(load, TEXAS, ["pv", "wind", "battery", "gas_cc"], year=2030,
                                         co2_price_usd_per_t=price)).co2_t for price in (0, 50, 100, 200, 400)]
-    assert all(b <= a * (1 + 1e-4) + 1 for a, b in zip(emissions, emissions[1:], strict=False))
+    assert all(b <= a * (1 + 1e-4) + 1 for a, b in itertools.pairwise(emissions))
 
 
 def test_representative_days_stay_within_2pct_of_the_full_year():

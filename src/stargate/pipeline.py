@@ -16,16 +16,20 @@ from typing import Any
 from stargate import catalog
 from stargate.catalog import Accelerator
 from stargate.cluster import Cluster
+from stargate.economics import EconomicsResult, campus_economics
 from stargate.errors import InputError
 from stargate.facility import FacilityResult, facility_power, hourly_load_mw
 from stargate.goodput import training_goodput
 from stargate.performance import PerformanceResult, TrainingEstimate, estimate_training, predict_performance
+from stargate.roadmap import load_programme, simulate
 from stargate.scenario import Scenario
 from stargate.supply import SupplyOutcome, optimise_supply
 from stargate.weather import site_profiles
 from stargate.workload import ModelSpec, Workload, model_flop_per_token
 
 DEFAULT_BATCH_TOKENS = 16.8e6     # tokens per step when neither scenario nor model gives one (Llama 3's) [-]
+ROADMAP_TRAJECTORIES_IN_PLAN = 2000  # the plan's summary of the default programme (stargate roadmap: more)
+PLAN_ROADMAP_YEAR = 2030.0
 DEFAULT_CHECKPOINT_PARAMS = 1e12  # checkpoint size when only a model's compute is known (GPT-4/Grok-class) [-]
 
 
@@ -98,6 +102,8 @@ class PlanResult:
     training: TrainingEstimate
     facility: FacilityResult
     supply: SupplyOutcome | None = None
+    economics: EconomicsResult | None = None
+    roadmap_p50: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary of every stage result (numbers in the units of their names)."""
@@ -109,6 +115,8 @@ class PlanResult:
             "training": _jsonable(self.training),
             "facility": _jsonable(self.facility),
             "supply": None if self.supply is None else _supply_dict(self.supply, self.training),
+            "economics": None if self.economics is None else self.economics.to_dict(),
+            "roadmap_p50": self.roadmap_p50,
         }
 
 
@@ -146,7 +154,15 @@ def plan(scenario: Scenario) -> PlanResult:
     load = hourly_load_mw(facility.facility_power_mw, scenario.facility.utilisation)
     profiles = site_profiles(scenario.site.lat_deg, scenario.site.lon_deg, scenario.supply.weather_source)
     supply = optimise_supply(load, profiles, scenario.supply, facility.facility_power_mw / cluster.n_gpus)
-    return PlanResult(scenario, workload, cluster, performance, training, facility, supply)
+    price = cluster.accelerator.price_usd  # rent-only parts (TPU, Trainium) have none: no economics
+    economics = None if price is None else campus_economics(
+        cluster.n_gpus, price / cluster.accelerator.gpus_per_unit, facility.facility_power_mw,
+        supply.result.load_mwh, supply.result.cost_usd_per_mwh, scenario.facility.utilisation,
+        training.n_gpus_used * training.wall_clock_days * 24)
+    roadmap = simulate(load_programme(), ROADMAP_TRAJECTORIES_IN_PLAN, seed=0)
+    year = min(max(float(roadmap.quarters.index[0]), PLAN_ROADMAP_YEAR), float(roadmap.quarters.index[-1]))
+    return PlanResult(scenario, workload, cluster, performance, training, facility, supply, economics,
+                      {"year": year, **roadmap.p50_at(year)})
 
 
 def _supply_dict(outcome: SupplyOutcome, training: TrainingEstimate) -> dict[str, Any]:

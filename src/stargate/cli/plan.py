@@ -118,6 +118,18 @@ def print_summary(result: PlanResult) -> None:
                       + cite.ref("EIA AEO2026 EMM Tables 3-4; NREL ATB 2024 (catalog/energy_technologies.toml)"))
         table.add_row("CO2", f"{r.co2_t / 1e6:,.2f} Mt/yr", f"{r.co2_g_per_kwh:,.0f} g/kWh; carbon-free "
                       f"{r.cfe_hourly_share:.0%} hourly-matched ({r.method}) " + cite.ref(sup.weather))
+    if result.economics is not None:
+        econ = result.economics
+        table.add_row("capex", f"{econ.capex_usd / 1e9:,.1f} G$", "accelerators, network, buildings and plant "
+                      + cite.ref("catalog/costs.toml: Crusoe/Blue Owl $15B for 1.2 GW; Cottier et al. 2024"))
+        table.add_row("cost per GPU-hour", f"{econ.cost_usd_per_gpu_hour:,.2f} $",
+                      f"{econ.annual_cost_usd / 1e9:,.2f} G$/yr incl. energy and financing")
+        table.add_row("training run cost", f"{econ.training_run_usd / 1e6:,.0f} M$", "GPU-hours with failures")
+    if result.roadmap_p50 is not None:
+        rm = result.roadmap_p50
+        table.add_row(f"Stargate by {rm['year']:.0f} (P50)", f"{rm['mw_online'] / 1e3:,.1f} GW",
+                      f"{rm['accelerators'] / 1e6:,.2f} M accelerators, {rm['cumulative_capex_usd'] / 1e9:,.0f} G$; "
+                      "stargate roadmap for the fan")
     console.print(table)
     console.print("Sources:")
     for i, text in enumerate(cite.items, 1):

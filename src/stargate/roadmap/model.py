@@ -1,0 +1,112 @@
+"""A build-out programme: campuses, phases, chips and the distributions of what can go wrong."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from stargate import catalog
+from stargate.errors import InputError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Phase(_Strict):
+    name: str
+    start: float = Field(ge=2000, le=2100, description="Construction start [decimal year]")
+    duration_yr: float = Field(gt=0, le=30)
+    mw: float = Field(gt=0, le=100_000)
+
+
+class Campus(_Strict):
+    name: str
+    accelerator: str
+    interconnection: bool = True
+    phases: list[Phase] = Field(min_length=1)
+
+    @field_validator("accelerator")
+    @classmethod
+    def _known(cls, key: str) -> str:
+        if key not in catalog.accelerators():
+            raise ValueError("unknown accelerator")
+        return key
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> Campus:
+        for a, b in zip(self.phases, self.phases[1:], strict=False):
+            if b.start < a.start:
+                raise ValueError(f"phase '{b.name}' starts before phase '{a.name}': list phases in order")
+            if b.start + b.duration_yr <= a.start + a.duration_yr:
+                raise ValueError(f"phase '{b.name}' lies within phase '{a.name}' (overlapping phases)")
+        names = [p.name for p in self.phases]
+        if len(set(names)) != len(names):
+            raise ValueError(f"phase names repeat: {names}")
+        return self
+
+
+class Risks(_Strict):
+    construction_median: float = Field(gt=0, le=10)
+    construction_sigma: float = Field(ge=0, le=3)
+    interconnection_median_yr: float = Field(ge=0, le=20)
+    interconnection_sigma: float = Field(ge=0, le=3)
+    chip_supply_a: float = Field(gt=0)
+    chip_supply_b: float = Field(gt=0)
+    tariff_probability: float = Field(ge=0, le=1)
+    tariff_capex_increase: float = Field(ge=0, le=5)
+    overrun_median: float = Field(gt=0, le=10)
+    overrun_sigma: float = Field(ge=0, le=3)
+    sources: list[str] = []
+
+
+class Programme(_Strict):
+    name: str
+    start_year: float = Field(ge=2000, le=2100)
+    end_year: float = Field(ge=2000, le=2100)
+    gpus_per_mw: float = Field(gt=0, le=100_000)
+    risks: Risks
+    campus: list[Campus] = Field(min_length=1)
+    sources: list[str] = []
+
+    @model_validator(mode="after")
+    def _window(self) -> Programme:
+        if self.end_year <= self.start_year:
+            raise ValueError("end_year must be after start_year")
+        return self
+
+
+def programme_from_dict(data: dict) -> Programme:
+    """Validate a programme; the first problem is one line naming the campus (if any) and the field."""
+    try:
+        return Programme.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = list(first["loc"])
+        where = ".".join(str(p) for p in loc)
+        if len(loc) >= 2 and loc[0] == "campus" and isinstance(loc[1], int):
+            campuses = data.get("campus", [])
+            name = campuses[loc[1]].get("name", f"#{loc[1]}") if loc[1] < len(campuses) else f"#{loc[1]}"
+            where = f"campus '{name}'." + ".".join(str(p) for p in loc[2:])
+        message = "unknown field" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
+        value = first.get("input")
+        raise InputError(where or "programme", "{...}" if isinstance(value, dict) else value, message) from None
+
+
+def load_programme(path: str | Path | None = None) -> Programme:
+    """The shipped Stargate programme, or a programme file in the same format."""
+    if path is None:
+        text = resources.files("stargate.roadmap").joinpath("stargate_programme.toml").read_text(encoding="utf-8")
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise InputError("programme file", str(path), "must be an existing TOML file")
+        text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise InputError("programme file", str(path), f"is not valid TOML: {err}") from None
+    return programme_from_dict(data)

@@ -1,0 +1,115 @@
+"""Monte Carlo of a build-out programme: when capacity comes online, and what it can train.
+
+Vectorised over trajectories (NumPy, one seeded ``Generator``: bit-reproducible for a seed). Per
+trajectory and phase: construction time x a lognormal delay factor, plus (where a new grid connection
+is needed) a lognormal interconnection wait; per trajectory and year, the share of planned chips the
+vendor delivers (beta); per trajectory, a tariff shock (Bernoulli x capex increase) and a cost overrun
+(lognormal). Outputs are P10/P50/P90 by quarter.
+
+The largest training run completable by a date follows Sevilla et al. (2024), "Can AI scaling continue
+through 2030?" (Epoch AI): FLOP = campus dense peak x MFU x run length, with the hardware online when
+the run starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from stargate import catalog
+from stargate.economics import cost_data
+from stargate.roadmap.model import Programme
+
+PERCENTILES = (10, 50, 90)
+RUN_DAYS = 120.0      # a frontier pre-training run (Epoch AI 2024 assume runs of ~4 months)
+RUN_MFU = 0.40        # Llama 3 405B: 38-43 % BF16 MFU at 16k GPUs
+RUN_PRECISION = "fp8"
+
+
+@dataclass(frozen=True)
+class RoadmapResult:
+    """Percentiles over trajectories, one row per quarter (columns: metric_p10, metric_p50, metric_p90)."""
+
+    quarters: pd.DataFrame
+    trajectories: int
+    seed: int
+    online_year: pd.DataFrame   # phase x percentile of the online date [decimal year]
+
+    def p50_at(self, year: float) -> dict[str, float]:
+        row = self.quarters.loc[self.quarters.index[self.quarters.index <= year + 1e-9][-1]]
+        return {k.removesuffix("_p50"): float(v) for k, v in row.items() if k.endswith("_p50")}
+
+
+def _lognormal(rng: np.random.Generator, median: float, sigma: float, size) -> np.ndarray:
+    return median * np.exp(sigma * rng.standard_normal(size))
+
+
+def simulate(programme: Programme, trajectories: int = 10_000, seed: int = 0,
+             progress: Callable[[float], None] | None = None) -> RoadmapResult:
+    """Sample ``trajectories`` futures of ``programme`` and summarise them by quarter."""
+    rng = np.random.default_rng(seed)
+    r = programme.risks
+    phases = [(c, p) for c in programme.campus for p in c.phases]
+    n_ph = len(phases)
+    start = np.array([p.start for _, p in phases])
+    duration = np.array([p.duration_yr for _, p in phases])
+    mw = np.array([p.mw for _, p in phases])
+    needs_grid = np.array([c.interconnection for c, _ in phases])
+    campus_of = np.array([programme.campus.index(c) for c, _ in phases])
+    gpu_flop = np.array([catalog.accelerator(c.accelerator).dense_tflops(RUN_PRECISION) * 1e12
+                         / catalog.accelerator(c.accelerator).gpus_per_unit for c, _ in phases])
+    gpu_price = np.array([(catalog.accelerator(c.accelerator).price_usd or catalog.accelerator("gb200").price_usd)
+                          for c, _ in phases])
+    costs = cost_data()
+    capex_plan = mw * costs["site"]["usd_per_mw"] + mw * programme.gpus_per_mw * gpu_price * (
+        1 + costs["it"]["network_storage_share"])
+
+    size = (trajectories, n_ph)
+    build = duration * _lognormal(rng, r.construction_median, r.construction_sigma, size)
+    wait = np.where(needs_grid, _lognormal(rng, r.interconnection_median_yr, r.interconnection_sigma, size), 0.0)
+    online = start + np.maximum(build, duration + wait)  # the grid wait delays energising past the planned finish
+    years = np.arange(int(np.floor(programme.start_year)), int(np.ceil(programme.end_year)) + 1)
+    supply_share = rng.beta(r.chip_supply_a, r.chip_supply_b, (trajectories, len(years)))
+    tariff = 1.0 + r.tariff_capex_increase * (rng.random(trajectories) < r.tariff_probability)
+    overrun = _lognormal(rng, r.overrun_median, r.overrun_sigma, trajectories)
+    capex = capex_plan * (tariff * overrun)[:, None]
+
+    # chips a phase gets: the vendor's delivered share in the year the phase comes online
+    year_index = np.clip(np.searchsorted(years, np.floor(online)), 0, len(years) - 1)
+    share = np.take_along_axis(supply_share, year_index, axis=1)
+    planned_gpus = mw * programme.gpus_per_mw
+    quarters = np.arange(programme.start_year, programme.end_year + 1e-9, 0.25)
+    rows = {}
+    for i, q in enumerate(quarters):
+        live = online <= q
+        gpus = np.where(live, planned_gpus * share, 0.0)
+        spent = capex * np.clip((q - start) / np.maximum(online - start, 1e-9), 0.0, 1.0)
+        run_start = q - RUN_DAYS / 365.0
+        ready = online <= run_start
+        flop_s = np.where(ready, planned_gpus * share * gpu_flop, 0.0)
+        per_campus = np.zeros((trajectories, len(programme.campus)))
+        np.add.at(per_campus.T, campus_of, flop_s.T)
+        run = RUN_MFU * RUN_DAYS * 86400.0
+        metrics = {"mw_online": np.where(live, mw, 0.0).sum(axis=1), "accelerators": gpus.sum(axis=1),
+                   "peak_flop_s": (gpus * gpu_flop).sum(axis=1), "cumulative_capex_usd": spent.sum(axis=1),
+                   "largest_run_one_campus_flop": per_campus.max(axis=1) * run,
+                   "largest_run_all_campuses_flop": per_campus.sum(axis=1) * run}
+        rows[round(float(q), 2)] = {f"{k}_p{p}": float(np.percentile(v, p)) for k, v in metrics.items()
+                                    for p in PERCENTILES}
+        if progress is not None:
+            progress((i + 1) / len(quarters))
+    online_pct = pd.DataFrame({f"p{p}": np.percentile(online, p, axis=0) for p in PERCENTILES},
+                              index=[f"{c.name} / {ph.name}" for c, ph in phases])
+    return RoadmapResult(pd.DataFrame.from_dict(rows, orient="index"), trajectories, seed, online_pct)
+
+
+def largest_run_flop(power_gw: float, flop_s_per_facility_watt: float, mfu: float = RUN_MFU,
+                     run_days: float = RUN_DAYS) -> float:
+    """FLOP of one run on a power-limited campus: power x FLOP/s per facility watt x MFU x duration.
+
+    Sevilla et al. (2024, Epoch AI) find 1-5 GW campuses support ~1e28-3e29 FLOP runs by 2030.
+    """
+    return power_gw * 1e9 * flop_s_per_facility_watt * mfu * run_days * 86400.0
