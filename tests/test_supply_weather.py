@@ -122,3 +122,23 @@ def test_supply_cli_json_and_export(tmp_path):
     assert out.exit_code == 0 and path.is_file()
     import pypsa
     assert "grid" in pypsa.Network(str(path)).generators.index
+
+
+def test_pue_from_climate_hand_computed_and_facility_extras():
+    from stargate.facility import facility_power, pue_from_climate
+    assert pue_from_climate("liquid", np.array([10.0, 30.0])) == pytest.approx((1.08 + 1.08 + 0.004 * 10) / 2)
+    assert pue_from_climate("air", np.array([25.0])) > pue_from_climate("liquid", np.array([25.0]))
+    f = facility_power(72, 1200, 1.53, 1.1, 0.5, 1000, 1000, rack_kw=133.0, wue_l_per_kwh=0.3,
+                       training_power_fraction=0.76)
+    assert f.racks == 1  # 72 x 1.2 kW x 1.53 = 132.2 kW: one NVL72 rack
+    assert f.water_m3_per_yr == pytest.approx(0.132192 * 8760 * 0.5 * 0.3)
+    assert f.training_it_power_mw == pytest.approx(0.132192 * 0.76)
+
+
+def test_co2_frontier_is_monotone():
+    from stargate.supply import co2_price_frontier
+    frontier = co2_price_frontier(hourly_load_mw(100.0, 0.8), TEXAS, ["pv", "wind", "battery", "gas_cc"],
+                                  (0, 100, 200, 400), representative=16)
+    assert (np.diff(frontier["co2_g_per_kwh"]) <= 1e-3).all()
+    assert (np.diff(frontier["cost_usd_per_mwh"]) >= -1e-3).all()
+    assert frontier["co2_g_per_kwh"].iloc[-1] < 0.5 * frontier["co2_g_per_kwh"].iloc[0]

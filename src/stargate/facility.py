@@ -27,6 +27,40 @@ class FacilityResult:
     nuclear_units: float
     share_of_japan: float
     reported_capacity_mw: float | None
+    pue: float = 0.0
+    pue_basis: str = "given"
+    training_it_power_mw: float = 0.0
+    racks: int = 0
+    water_m3_per_yr: float = 0.0
+
+
+# Cooling: PUE at or below 20 C and its rise per degree above (hourly), water use per IT kWh.
+COOLING = {
+    # direct liquid cooling with dry coolers: Google fleet PUE 1.10 (2023), LBNL 1.14 for US AI sites;
+    # closed loop: Microsoft 0.27 L/kWh (FY25)
+    "liquid": {"pue_base": 1.08, "pue_per_c": 0.004, "wue_l_per_kwh": 0.3},
+    # air cooling with evaporative assist: Uptime industry average 1.56 (2024); ~1.8 L/kWh industry WUE
+    "air": {"pue_base": 1.30, "pue_per_c": 0.015, "wue_l_per_kwh": 1.8},
+}
+FREE_COOLING_LIMIT_C = 20.0
+
+
+def pue_from_climate(cooling: str, temperature_c: np.ndarray) -> float:
+    """Annual PUE from the hourly dry-bulb temperature: a base value up to 20 C, rising linearly above.
+
+    Parameters
+    ----------
+    cooling : str                 "liquid" or "air".
+    temperature_c : array-like    Hourly outdoor temperature. [C]
+
+    References
+    ----------
+    .. [1] Shehabi et al. (2024), LBNL "United States Data Center Energy Usage Report": PUE 1.14 (AI).
+    .. [2] Uptime Institute Global Data Center Survey 2024: average PUE 1.56.
+    """
+    c = COOLING[cooling]
+    excess = np.maximum(0.0, np.asarray(temperature_c, dtype=float) - FREE_COOLING_LIMIT_C)
+    return float(np.mean(c["pue_base"] + c["pue_per_c"] * excess))
 
 
 def facility_power(
@@ -38,6 +72,11 @@ def facility_power(
     nuclear_unit_mw: float,
     japan_twh: float,
     reported_capacity_mw: float | None = None,
+    *,
+    pue_basis: str = "given",
+    training_power_fraction: float = 1.0,
+    rack_kw: float | None = None,
+    wue_l_per_kwh: float = 0.0,
 ) -> FacilityResult:
     """Facility power and annual energy of ``n_gpus`` accelerators.
 
@@ -73,6 +112,9 @@ def facility_power(
         accelerator_power_mw=accelerator_mw, it_power_mw=it_mw, facility_power_mw=facility_mw,
         annual_energy_twh=energy_twh, nuclear_units=facility_mw / nuclear_unit_mw,
         share_of_japan=energy_twh / japan_twh, reported_capacity_mw=reported_capacity_mw,
+        pue=pue, pue_basis=pue_basis, training_it_power_mw=it_mw * training_power_fraction,
+        racks=int(np.ceil(it_mw * 1000 / rack_kw)) if rack_kw else 0,
+        water_m3_per_yr=it_mw * HOURS_PER_YEAR * utilisation * 1000 * wue_l_per_kwh / 1000,
     )
 
 

@@ -18,7 +18,7 @@ from stargate.catalog import Accelerator
 from stargate.cluster import Cluster
 from stargate.economics import EconomicsResult, campus_economics
 from stargate.errors import InputError
-from stargate.facility import FacilityResult, facility_power, hourly_load_mw
+from stargate.facility import COOLING, FacilityResult, facility_power, hourly_load_mw, pue_from_climate
 from stargate.goodput import training_goodput
 from stargate.performance import PerformanceResult, TrainingEstimate, estimate_training, predict_performance
 from stargate.roadmap import load_programme, simulate
@@ -143,16 +143,23 @@ def plan(scenario: Scenario) -> PlanResult:
                                         * performance.n_gpus_used / cluster.n_gpus)
     training = estimate_training(workload, cluster, performance, goodput(performance.n_gpus_used, ideal_s))
     refs = catalog.references()
+    fs = scenario.facility
+    profiles = site_profiles(scenario.site.lat_deg, scenario.site.lon_deg, scenario.supply.weather_source)
+    if fs.pue is not None:
+        pue, basis = fs.pue, "given in scenario"
+    else:
+        pue = pue_from_climate(fs.cooling, profiles.temperature_c)
+        basis = f"{fs.cooling} cooling in the site's hourly temperature ({profiles.label})"
     facility = facility_power(
         n_gpus=cluster.n_gpus, tdp_w_per_gpu=cluster.tdp_w_per_gpu,
-        server_overhead_factor=scenario.facility.server_overhead_factor, pue=scenario.facility.pue,
-        utilisation=scenario.facility.utilisation,
+        server_overhead_factor=fs.server_overhead_factor, pue=pue, utilisation=fs.utilisation,
         nuclear_unit_mw=refs["nuclear_unit"].values["value_mw"],
         japan_twh=refs["japan_electricity"].values["value_twh"],
-        reported_capacity_mw=scenario.facility.reported_capacity_mw,
+        reported_capacity_mw=fs.reported_capacity_mw, pue_basis=basis,
+        training_power_fraction=fs.training_power_fraction, rack_kw=fs.rack_kw,
+        wue_l_per_kwh=fs.wue_l_per_kwh if fs.wue_l_per_kwh is not None else COOLING[fs.cooling]["wue_l_per_kwh"],
     )
     load = hourly_load_mw(facility.facility_power_mw, scenario.facility.utilisation)
-    profiles = site_profiles(scenario.site.lat_deg, scenario.site.lon_deg, scenario.supply.weather_source)
     supply = optimise_supply(load, profiles, scenario.supply, facility.facility_power_mw / cluster.n_gpus)
     price = cluster.accelerator.price_usd  # rent-only parts (TPU, Trainium) have none: no economics
     economics = None if price is None else campus_economics(

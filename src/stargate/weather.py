@@ -45,6 +45,7 @@ class HourlyProfiles:
     lat_deg: float
     lon_deg: float
     year: int
+    temperature_c: np.ndarray | None = None  # hourly dry-bulb [C]
 
 
 def _file(name: str):
@@ -137,6 +138,15 @@ def _synthetic_profiles(lat: float, lon: float, year: int, seed: int) -> tuple[n
     return pv, _wind_cf(speed)
 
 
+def _synthetic_temperature_c(lat_deg: float) -> np.ndarray:
+    """A smooth annual and daily temperature cycle for a latitude (labelled synthetic with the profiles)."""
+    hours = np.arange(8760)
+    mean = 28.0 - 0.45 * abs(lat_deg)               # ~12 C at 35 deg, ~6 C at 48 deg (rough climatology)
+    season = 10.0 * -np.cos(2 * np.pi * (hours / 8760 - 0.04)) * np.sign(lat_deg or 1)
+    day = 5.0 * -np.cos(2 * np.pi * ((hours % 24) - 3) / 24)
+    return mean + season + day
+
+
 def site_profiles(lat_deg: float, lon_deg: float, source: str = "auto", year: int = 2012,
                   seed: int = 0) -> HourlyProfiles:
     """Hourly PV and wind capacity factors for a site.
@@ -158,8 +168,8 @@ def site_profiles(lat_deg: float, lon_deg: float, source: str = "auto", year: in
         pv, wind = _texas_profiles()
         label = TEXAS_LABEL + ("" if np.hypot(lat_deg - TEXAS_LAT, lon_deg - TEXAS_LON) < 0.5
                                else f" (proxy for {lat_deg:.2f}, {lon_deg:.2f})")
-        return HourlyProfiles(pv, wind, label, False, lat_deg, lon_deg, 2012)
+        return HourlyProfiles(pv, wind, label, False, lat_deg, lon_deg, 2012, texas_weather()["temp_c"].to_numpy())
     pv, wind = _synthetic_profiles(round(lat_deg, 3), round(lon_deg, 3), year, seed)
     label = (f"synthetic: pvlib Haurwitz clear sky x AR(1) clear-sky index, AR(1) Weibull wind "
              f"(calibrated on Texas 2012), seed {seed}")
-    return HourlyProfiles(pv, wind, label, True, lat_deg, lon_deg, year)
+    return HourlyProfiles(pv, wind, label, True, lat_deg, lon_deg, year, _synthetic_temperature_c(lat_deg))

@@ -99,7 +99,9 @@ def print_summary(result: PlanResult) -> None:
     table.add_row("IT power", f"{fa.it_power_mw:,.0f} MW", f"× {sc.facility.server_overhead_factor} server overhead "
                   + cite.ref(src.get("facility.server_overhead_factor", "")))
     table.add_row("facility power", f"{fa.facility_power_mw:,.0f} MW",
-                  f"× PUE {sc.facility.pue} " + cite.ref(src.get("facility.pue", "")))
+                  f"× PUE {fa.pue:.2f}, {fa.pue_basis} " + cite.ref(src.get("facility.pue", "")))
+    table.add_row("racks, water", f"{fa.racks:,} racks", f"at {sc.facility.rack_kw:,.0f} kW; "
+                  f"{fa.water_m3_per_yr / 1e6:,.2f} million m³ of water a year ({sc.facility.cooling} cooling)")
     if fa.reported_capacity_mw:
         table.add_row("reported capacity", f"{fa.reported_capacity_mw:,.0f} MW",
                       cite.ref(src.get("facility.reported_capacity_mw", "")))

@@ -26,6 +26,7 @@ def supply_command(
     cfe_share: Annotated[float | None, typer.Option(help="Hourly-matched carbon-free share [0-1]")] = None,
     export: Annotated[Path | None, typer.Option("--export-network", help="Write the solved PyPSA network")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+    co2_sweep: Annotated[bool, typer.Option("--co2-sweep", help="Also print the cost/CO2 frontier")] = False,
 ) -> None:
     """Choose capacities and hourly dispatch that feed the campus at least annual cost."""
     scenario = load_scenario(scenario_file) if scenario_file else default_scenario()
@@ -56,3 +57,13 @@ def supply_command(
     console.print(f"weather: {outcome.weather}; solver: {r.method}", markup=False)
     if export is not None:
         console.print(f"wrote {export}")
+    if co2_sweep:
+        from stargate.facility import hourly_load_mw
+        from stargate.supply import co2_price_frontier
+        from stargate.weather import site_profiles
+
+        frontier = co2_price_frontier(
+            hourly_load_mw(result.facility.facility_power_mw, scenario.facility.utilisation),
+            site_profiles(scenario.site.lat_deg, scenario.site.lon_deg, scenario.supply.weather_source),
+            mixes()[outcome.mix]["technologies"], year=outcome.problem.year)
+        console.print(frontier.round(1).to_string(index=False))

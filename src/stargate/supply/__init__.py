@@ -25,8 +25,17 @@ from stargate.supply.repdays import representative_days
 from stargate.supply.technologies import technology_table
 from stargate.weather import HourlyProfiles
 
-__all__ = ["SupplyOutcome", "SupplyProblem", "SupplyResult", "SupplySection", "build_problem", "mixes",
-           "optimise_supply", "solve_lp"]
+__all__ = [
+    "SupplyOutcome",
+    "SupplyProblem",
+    "SupplyResult",
+    "SupplySection",
+    "build_problem",
+    "co2_price_frontier",
+    "mixes",
+    "optimise_supply",
+    "solve_lp",
+]
 
 
 @lru_cache(maxsize=1)
@@ -102,3 +111,22 @@ def optimise_supply(load_mw: np.ndarray, profiles: HourlyProfiles, section: Supp
     result = solve_lp(problem)
     return SupplyOutcome(section.mix, mix["description"], profiles.label, result,
                          result.cost_usd_per_mwh * mw_per_gpu, problem)
+
+
+def co2_price_frontier(load_mw: np.ndarray, profiles: HourlyProfiles, technologies: list[str],
+                       prices_usd_per_t: tuple[float, ...] = (0, 25, 50, 100, 200, 400), year: int = 2030,
+                       representative: int | None = 16) -> pd.DataFrame:
+    """Cost and CO2 of the least-cost mix across a CO2 price sweep (the cost/CO2 frontier).
+
+    Costs exclude the CO2 payment itself (``cost_usd_per_mwh`` is the resource cost), so the rows trace
+    what abating each tonne costs.
+    """
+    rows = []
+    for price in prices_usd_per_t:
+        r = solve_lp(build_problem(load_mw, profiles, technologies, year, float(price),
+                                   representative=representative))
+        resource = r.total_cost_usd - float(r.cost_breakdown_usd["co2_usd"].sum())
+        rows.append({"co2_price_usd_per_t": price, "cost_usd_per_mwh": resource / r.load_mwh,
+                     "co2_g_per_kwh": r.co2_g_per_kwh, "cfe_hourly_share": r.cfe_hourly_share,
+                     **{f"{k}_mw": v for k, v in r.capacity_mw.items()}})
+    return pd.DataFrame(rows)
