@@ -79,7 +79,9 @@ def campus_economics(n_gpus: int, price_usd_per_gpu: float, facility_mw: float, 
         "buildings, power and cooling": (buildings, buildings * capital_recovery_factor(wacc, site["life_yr"])),
         "hardware maintenance": (0.0, (accelerators + network) * it["maintenance_share_per_yr"]),
         "staff and operations": (0.0, facility_mw * site["staff_usd_per_mw_yr"]),
-        "energy": (onsite_generation_capex_usd, annual_energy_mwh * energy_usd_per_mwh),
+        # on-site plant capex is shown, while its annual cost is inside the supply stage's $/MWh
+        "energy (on-site plant capex shown, its cost in $/MWh)": (onsite_generation_capex_usd,
+                                                                  annual_energy_mwh * energy_usd_per_mwh),
     }
     breakdown = pd.DataFrame.from_dict(rows, orient="index", columns=["capex_usd", "annual_usd"])
     annual = float(breakdown["annual_usd"].sum())

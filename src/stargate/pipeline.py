@@ -165,11 +165,19 @@ def plan(scenario: Scenario) -> PlanResult:
     economics = None if price is None else campus_economics(
         cluster.n_gpus, price / cluster.accelerator.gpus_per_unit, facility.facility_power_mw,
         supply.result.load_mwh, supply.result.cost_usd_per_mwh, scenario.facility.utilisation,
-        training.n_gpus_used * training.wall_clock_days * 24)
+        training.n_gpus_used * training.wall_clock_days * 24,
+        onsite_generation_capex_usd=_onsite_capex(supply))
     roadmap = simulate(load_programme(), ROADMAP_TRAJECTORIES_IN_PLAN, seed=0)
     year = min(max(float(roadmap.quarters.index[0]), PLAN_ROADMAP_YEAR), float(roadmap.quarters.index[-1]))
     return PlanResult(scenario, workload, cluster, performance, training, facility, supply, economics,
                       {"year": year, **roadmap.p50_at(year)})
+
+
+def _onsite_capex(outcome: SupplyOutcome) -> float:
+    """Overnight cost of the generation and storage the supply mix builds (grid and PPAs excluded). [USD]"""
+    techs = outcome.problem.technologies
+    return float(sum(mw * techs.at[g, "capex_usd_per_mw"] for g, mw in outcome.result.capacity_mw.items()
+                     if techs.at[g, "kind"] in ("generator", "variable", "storage")))
 
 
 def _supply_dict(outcome: SupplyOutcome, training: TrainingEstimate) -> dict[str, Any]:
