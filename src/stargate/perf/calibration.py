@@ -14,7 +14,7 @@ from typing import Any
 
 FAMILY_FIELDS = ("matmul_eff", "lowp_eff", "net_eff")
 GLOBAL_FIELDS = ("gemm_half_dim", "elementwise_bytes_per_hidden", "layer_overhead_s", "tp_comm_exposed",
-                 "dp_overlap", "zero3_overlap", "ep_imbalance")
+                 "dp_overlap", "zero3_overlap", "ep_comm_exposed", "ep_imbalance")
 REFERENCE_FAMILY = "hopper"
 
 
@@ -38,6 +38,7 @@ class Calibration:
     tp_comm_exposed: float
     dp_overlap: float
     zero3_overlap: float
+    ep_comm_exposed: float
     ep_imbalance: float
     families: dict[str, FamilyParams] = field(default_factory=dict)
     mamf_fraction: dict[str, float] = field(default_factory=dict)

@@ -22,11 +22,11 @@ BOUNDS = {
     "matmul_eff": (0.2, 0.98), "lowp_eff": (0.3, 1.0), "net_eff": (0.2, 1.0),
     "gemm_half_dim": (0.0, 3000.0), "elementwise_bytes_per_hidden": (20.0, 150.0),
     "layer_overhead_s": (0.0, 5e-4), "tp_comm_exposed": (0.3, 1.0),
-    "dp_overlap": (0.0, 1.0), "zero3_overlap": (0.0, 1.0), "ep_imbalance": (1.0, 2.5),
+    "dp_overlap": (0.0, 1.0), "zero3_overlap": (0.0, 1.0), "ep_comm_exposed": (0.0, 1.0), "ep_imbalance": (1.0, 2.5),
 }
 # the MoE imbalance stays at its documented value: the development set's MoE rows force-balance tokens.
 GLOBAL_FIT = ("gemm_half_dim", "elementwise_bytes_per_hidden", "layer_overhead_s", "tp_comm_exposed", "dp_overlap",
-              "zero3_overlap")
+              "zero3_overlap", "ep_comm_exposed")
 
 
 def _free_parameters(rows: list[PreparedRow], calibration: Calibration) -> list[str]:

@@ -12,11 +12,11 @@ GBYTE = 1e9
 # latency, order of magnitude; Thakur, Rabenseifner & Gropp 2005 alpha-beta model).
 SCALEUP_LATENCY_S = 5e-6
 SCALEOUT_LATENCY_S = 15e-6
-# Vendors' "80 GB" HBM is binary in practice (an H100 80GB exposes 81,559 MiB = 85.5e9 B in nvidia-smi): the
-# 7 % between the two covers the CUDA context, NCCL buffers and allocator fragmentation, so the marketed
-# figure is taken as usable, less a framework workspace.
-HBM_USABLE_FRACTION = 1.0    # [-]
-HBM_RESERVED_BYTES = 1.0e9   # framework workspace [B]
+# GPU vendors' "80 GB" of HBM is binary (an H100 80GB shows 81,559 MiB = 85.5e9 B in nvidia-smi; an MI300X
+# 192 GB shows ~192 GiB); Google and AWS capacities are already converted from GiB in the catalog.
+BINARY_HBM_VENDORS = ("NVIDIA", "AMD", "Intel")
+HBM_USABLE_FRACTION = 0.97   # allocator fragmentation [-]
+HBM_RESERVED_BYTES = 2.0e9   # CUDA context, NCCL buffers and framework workspace [B]
 DEFAULT_SCALEOUT_GBIT_S = 100.0  # per accelerator where the vendor publishes none (TPU DCN, Trainium) [Gb/s]
 HBM_ACHIEVED_FRACTION = 0.8  # achievable share of peak HBM bandwidth for streaming kernels [-]
 
@@ -51,7 +51,8 @@ class Hardware:
         return cls(
             key=acc.key, family=acc.family, bf16_flop_s=flop(acc.bf16_dense_tflops),
             fp8_flop_s=flop(acc.fp8_dense_tflops), fp4_flop_s=flop(acc.fp4_dense_tflops),
-            hbm_bytes=acc.hbm_gbyte * GBYTE / per, hbm_byte_s=acc.hbm_tbyte_s * 1e12 / per,
+            hbm_bytes=acc.hbm_gbyte * (2**30 if acc.vendor in BINARY_HBM_VENDORS else GBYTE) / per,
+            hbm_byte_s=acc.hbm_tbyte_s * 1e12 / per,
             scaleup_byte_s=acc.scaleup_gbyte_s_per_dir * GBYTE / per,
             scaleup_domain=scaleup_domain or acc.scaleup_domain,
             scaleout_byte_s=scaleout_gbit_s / 8 * GBYTE,

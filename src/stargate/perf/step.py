@@ -26,7 +26,9 @@ WEIGHT_BYTES = 2.0           # bf16 weights [B]
 GRAD_BYTES = 2.0             # bf16 main gradients (Megatron-Core DDP default: grad_reduce_in_fp32 = False) [B]
 OPTIMIZER_BYTES = 12.0       # fp32 master weights + Adam m and v [B]
 OPTIMIZER_TRAFFIC_BYTES = 32.0  # HBM bytes read + written per parameter by the Adam update [B]
-ACTIVATION_COEFF = 34.0      # Korthikanti et al. (2022) eq. (2): 34 s b h bytes per layer (flash attention)
+# Korthikanti et al. (2022) eq. (2): 34 s b h bytes per layer with flash attention, of which 2 s b h are
+# dropout masks that current decoders (no dropout: Llama, DeepSeek, Qwen) do not keep
+ACTIVATION_COEFF = 32.0
 LINEAR_INPUT_COEFF = 14.0    # of which inputs saved for the QKV, output, and two MLP matmuls (2+2+2+8 s b h)
 
 
@@ -181,7 +183,7 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     bw_pp, lat_pp = link(2 * tp * cp * dp, 2 * tp * cp * dp)     # stage neighbours are tp*cp*dp ranks apart
     p2p_bytes = tokens * h * ACT_BYTES / tp
     t_pp = np.where(pp > 1, 2 * vpp * (p2p_bytes / bw_pp + lat_pp), 0.0)
-    exposed_mb = c.tp_comm_exposed * t_tp + t_cp + t_ep + t_pp
+    exposed_mb = c.tp_comm_exposed * t_tp + t_cp + c.ep_comm_exposed * t_ep + t_pp
 
     # --- pipeline schedule: 1F1B with interleaving, bubble (p-1)/v micro-batch times --------------
     micro = global_batch_seqs / (dp * mb)
@@ -236,7 +238,8 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     peak = hw.peak_flop_s(precision) * n_gpus
     return StepBreakdown(
         step_s=step, compute_s=micro * compute_mb, bubble_s=bubble, tp_comm_s=micro * c.tp_comm_exposed * t_tp,
-        cp_comm_s=micro * t_cp, ep_comm_s=micro * t_ep, pp_comm_s=micro * t_pp, dp_comm_s=exposed_dp,
+        cp_comm_s=micro * t_cp, ep_comm_s=micro * c.ep_comm_exposed * t_ep, pp_comm_s=micro * t_pp,
+        dp_comm_s=exposed_dp,
         dp_comm_total_s=np.where(zero == 3, t_gather, t_dp), tp_comm_total_s=micro * t_tp,
         cp_comm_total_s=micro * t_cp_raw, optimizer_s=t_opt, memory_bytes=memory, fits=fits,
         model_flop=model_flop, hardware_flop=model_flop + recompute_flop, mfu=model_flop / (step * peak),
