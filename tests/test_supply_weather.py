@@ -142,3 +142,16 @@ def test_co2_frontier_is_monotone():
     assert (np.diff(frontier["co2_g_per_kwh"]) <= 1e-3).all()
     assert (np.diff(frontier["cost_usd_per_mwh"]) >= -1e-3).all()
     assert frontier["co2_g_per_kwh"].iloc[-1] < 0.5 * frontier["co2_g_per_kwh"].iloc[0]
+
+
+def test_pvgis_without_network_falls_back_to_a_labelled_synthetic_year(tmp_path, monkeypatch):
+    import stargate.weather as weather
+
+    monkeypatch.setattr(weather, "PVGIS_CACHE", tmp_path)
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("no route to host")
+
+    monkeypatch.setattr("pvlib.iotools.get_pvgis_tmy", offline)
+    profiles = site_profiles(48.8, 2.3, source="pvgis")
+    assert profiles.synthetic and "PVGIS unavailable: no route to host" in profiles.label

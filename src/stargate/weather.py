@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -147,6 +148,29 @@ def _synthetic_temperature_c(lat_deg: float) -> np.ndarray:
     return mean + season + day
 
 
+PVGIS_CACHE = Path.home() / ".cache" / "stargate" / "pvgis"
+WIND_SHEAR_EXPONENT = 1 / 7  # power law from 10 m to hub height (Peterson & Hennessey 1978)
+
+
+def _pvgis_profiles(lat_deg: float, lon_deg: float) -> HourlyProfiles:
+    """Typical meteorological year from PVGIS (online, cached on disk per site)."""
+    import pvlib
+
+    PVGIS_CACHE.mkdir(parents=True, exist_ok=True)
+    cache = PVGIS_CACHE / f"{lat_deg:.3f}_{lon_deg:.3f}.csv"
+    if cache.is_file():
+        data = pd.read_csv(cache, index_col=0, parse_dates=True)
+    else:
+        data = pvlib.iotools.get_pvgis_tmy(lat_deg, lon_deg, timeout=10)[0]
+        data.to_csv(cache)
+    times = pd.date_range("2019-01-01 00:30", periods=len(data), freq="h", tz="UTC")
+    pv = _pv_ac_cf(times, data["ghi"].to_numpy(), data["dhi"].to_numpy(), data["dni"].to_numpy(),
+                   data["temp_air"].to_numpy(), data["wind_speed"].to_numpy(), lat_deg, lon_deg, 0.0)
+    wind = _wind_cf(data["wind_speed"].to_numpy() * (HUB_HEIGHT_M / 10) ** WIND_SHEAR_EXPONENT)
+    return HourlyProfiles(pv[:8760], wind[:8760], f"PVGIS TMY for {lat_deg:.2f}, {lon_deg:.2f} (cached {cache})",
+                          False, lat_deg, lon_deg, 0, data["temp_air"].to_numpy()[:8760])
+
+
 def site_profiles(lat_deg: float, lon_deg: float, source: str = "auto", year: int = 2012,
                   seed: int = 0) -> HourlyProfiles:
     """Hourly PV and wind capacity factors for a site.
@@ -154,15 +178,24 @@ def site_profiles(lat_deg: float, lon_deg: float, source: str = "auto", year: in
     Parameters
     ----------
     lat_deg, lon_deg : float   Site coordinates. [deg]
-    source : str               "texas" (shipped NREL 2012 data), "synthetic", or "auto" (Texas data
-                               within 6 degrees of Amarillo, else synthetic). Always labelled.
+    source : str               "texas" (shipped NREL 2012 data), "synthetic", "pvgis" (online typical year,
+                               cached; synthetic when unreachable), or "auto" (Texas data within 6
+                               degrees of Amarillo, else synthetic). Always labelled.
     year : int                 Calendar year of a synthetic series.
     seed : int                 Seed of the synthetic series (deterministic).
     """
     require_range("site.lat_deg", lat_deg, -90.0, 90.0)
     require_range("site.lon_deg", lon_deg, -180.0, 180.0)
-    if source not in ("auto", "texas", "synthetic"):
-        raise InputError("weather source", source, "one of auto, texas, synthetic (no network access here)")
+    if source not in ("auto", "texas", "synthetic", "pvgis"):
+        raise InputError("weather source", source, "one of auto, texas, synthetic, pvgis")
+    if source == "pvgis":
+        try:
+            return _pvgis_profiles(lat_deg, lon_deg)
+        except Exception as err:  # offline, service down, bad answer: fall back, and say so
+            fallback = site_profiles(lat_deg, lon_deg, "synthetic", year, seed)
+            reason = str(err).splitlines()[0][:80] if str(err) else type(err).__name__
+            return HourlyProfiles(fallback.pv_cf, fallback.wind_cf, f"{fallback.label} (PVGIS unavailable: {reason})",
+                                  True, lat_deg, lon_deg, year, fallback.temperature_c)
     near = np.hypot(lat_deg - TEXAS_LAT, lon_deg - TEXAS_LON) <= TEXAS_RADIUS_DEG
     if source == "texas" or (source == "auto" and near):
         pv, wind = _texas_profiles()

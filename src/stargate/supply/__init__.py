@@ -56,7 +56,7 @@ class SupplySection(BaseModel):
     cfe_share: float | None = Field(default=None, ge=0, le=1)
     reserve_margin: float | None = Field(default=None, ge=0, le=5)
     year: int | None = Field(default=None, ge=2024, le=2100)
-    weather_source: Literal["auto", "texas", "synthetic"] = "auto"
+    weather_source: Literal["auto", "texas", "synthetic", "pvgis"] = "auto"
 
 
 @dataclass(frozen=True)
