@@ -98,7 +98,7 @@ def spec_from_row(row: pd.Series) -> ModelSpec:
     return ModelSpec(
         name=str(row.get("model", row["id"])), layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads,
         ffn_hidden=_int(row, "ffn_hidden") or 4 * hidden, vocab=_int(row, "vocab") or DEFAULT_VOCAB,
-        seq_len=_int(row, "seq_len") or 2048, glu=_int(row, "ffn_hidden") is None or False,
+        seq_len=_int(row, "seq_len") or 2048, glu=_int(row, "ffn_hidden") is None,
         experts=experts if arch_moe else 0, top_k=(_int(row, "top_k") or 1) if arch_moe else 0,
         params_b_given=params_b, active_params_b_given=active_b,
     )

@@ -128,7 +128,7 @@ def solve_lp(problem: SupplyProblem) -> SupplyResult:
         prev[starts] = np.flatnonzero(ends)  # cyclic: the first hour follows the period's last
         rows_eq.append(coo([(soc[s], 1.0), (soc[s][prev], -1.0), (ch[s], -eta), (dis[s], 1.0 / eta)], n))
         b_eq.append(np.zeros(n))
-    named: dict[str, int] = {}
+    constraints: list[str] = []  # the optional constraints present, named for an infeasibility message
     # hourly-matched carbon-free energy: cfe_t <= clean supply_t, cfe_t <= load_t, sum >= share x load
     if cfe is not None:
         clean = [g for g in gens if techs.at[g, "carbon_free"]]
@@ -136,17 +136,17 @@ def solve_lp(problem: SupplyProblem) -> SupplyResult:
                            + [(ch[s], 1.0) for s in stores], n))
         b_ub.append(np.zeros(n))
         upper[cfe] = problem.load_mw
-        named["cfe_share"] = sum(len(b) for b in b_ub)
+        constraints.append("cfe_share")
         rows_ub.append(sp.csr_matrix((-w, (np.zeros(n, dtype=int), cfe)), shape=(1, n_cols)))
         b_ub.append(np.array([-problem.cfe_share * problem.annual_load_mwh]))
     if problem.co2_cap_t is not None:
-        named["co2_cap_t"] = sum(len(b) for b in b_ub)
+        constraints.append("co2_cap_t")
         cols = np.concatenate([p[g] for g in gens])
         vals = np.concatenate([w * techs.at[g, "co2_t_per_mwh"] for g in gens])
         rows_ub.append(sp.csr_matrix((vals, (np.zeros(len(cols), dtype=int), cols)), shape=(1, n_cols)))
         b_ub.append(np.array([problem.co2_cap_t]))
     if problem.reserve_margin is not None:
-        named["reserve_margin"] = sum(len(b) for b in b_ub)
+        constraints.append("reserve_margin")
         firm = [g for g in techs.index if techs.at[g, "kind"] in ("generator", "grid", "ppa", "storage")]
         cols = np.array([cap[g] for g in firm])
         vals = -np.array([techs.at[g, "availability"] for g in firm])
@@ -160,7 +160,7 @@ def solve_lp(problem: SupplyProblem) -> SupplyResult:
     row_upper = np.r_[np.concatenate(b_ub) if b_ub else np.zeros(0), rhs_eq]
     x, status, solver = _highs(cost, lower, upper, matrix, row_lower, row_upper)
     if status == "infeasible":
-        raise InputError("supply", _binding(problem, named), "infeasible: " + _explain(problem))
+        raise InputError("supply", ", ".join(constraints) or "hourly balance", "infeasible: " + _explain(problem))
     if status != "optimal":
         raise InputError("supply", status, "the solver stopped before an optimum")
     return _result(problem, x, cap, p, ch, dis, soc, cfe, gens, stores, f"planner LP (HiGHS {solver}, direct)")
@@ -211,10 +211,6 @@ def _stdout_silenced():
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
-
-
-def _binding(problem: SupplyProblem, named: dict[str, int]) -> str:
-    return ", ".join(named) or "hourly balance"
 
 
 def _explain(problem: SupplyProblem) -> str:
