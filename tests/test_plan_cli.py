@@ -106,3 +106,15 @@ def test_malformed_toml_is_one_line(tmp_path):
 def test_missing_file_is_one_line(tmp_path):
     out = runner.invoke(app, ["plan", str(tmp_path / "nope.toml")])
     assert out.exit_code == 2 and "scenario file" in out.stderr
+
+
+def test_accelerator_without_tdp_asks_for_it_and_runs_when_given(tmp_path):
+    path = tmp_path / "tpu.toml"
+    path.write_text('[workload]\nmodel = "gpt3-175b"\n[cluster]\naccelerator = "tpu-v5p"\ncount = 1024\n')
+    out = runner.invoke(app, ["plan", str(path)])
+    assert out.exit_code == 2 and "facility.accelerator_tdp_w" in out.stderr
+    path.write_text(path.read_text() + "[facility]\naccelerator_tdp_w = 600\n")
+    out = runner.invoke(app, ["plan", str(path), "--json"])
+    data = json.loads(out.stdout)
+    assert data["facility"]["accelerator_power_mw"] == pytest.approx(1024 * 600 / 1e6)
+    assert data["economics"] is None  # rent-only: no purchase price

@@ -151,7 +151,7 @@ def plan(scenario: Scenario) -> PlanResult:
         pue = pue_from_climate(fs.cooling, profiles.temperature_c)
         basis = f"{fs.cooling} cooling in the site's hourly temperature ({profiles.label})"
     facility = facility_power(
-        n_gpus=cluster.n_gpus, tdp_w_per_gpu=cluster.tdp_w_per_gpu,
+        n_gpus=cluster.n_gpus, tdp_w_per_gpu=fs.accelerator_tdp_w or cluster.tdp_w_per_gpu,
         server_overhead_factor=fs.server_overhead_factor, pue=pue, utilisation=fs.utilisation,
         nuclear_unit_mw=refs["nuclear_unit"].values["value_mw"],
         japan_twh=refs["japan_electricity"].values["value_twh"],

@@ -129,6 +129,8 @@ class FacilitySection(_Section):
         default=0.76, gt=0, le=1, description="Average draw in training / nameplate (DGX H100: <= 76 %)")
     rack_kw: float = Field(default=132.0, gt=0, le=2000, description="IT power per rack (GB200 NVL72: 132 kW)")
     wue_l_per_kwh: float | None = Field(default=None, ge=0, le=20, description="Site water per IT kWh")
+    accelerator_tdp_w: float | None = Field(
+        default=None, gt=0, le=10_000, description="Power per GPU/chip where the catalog has none (TPU, Trainium)")
     reported_capacity_mw: float | None = Field(default=None, gt=0, le=1e6)
 
 

@@ -95,7 +95,7 @@ def print_summary(result: PlanResult) -> None:
     if tr.goodput < 1:
         table.add_row("with failures", f"{tr.wall_clock_days:,.2f} days", f"goodput {tr.goodput:.1%}")
     table.add_row("accelerator power", f"{fa.accelerator_power_mw:,.0f} MW",
-                  f"{cl.n_gpus:,} × {cl.tdp_w_per_gpu:,.0f} W TDP")
+                  f"{cl.n_gpus:,} × {fa.accelerator_power_mw * 1e6 / cl.n_gpus:,.0f} W TDP")
     table.add_row("IT power", f"{fa.it_power_mw:,.0f} MW", f"× {sc.facility.server_overhead_factor} server overhead "
                   + cite.ref(src.get("facility.server_overhead_factor", "")))
     table.add_row("facility power", f"{fa.facility_power_mw:,.0f} MW",
