@@ -118,3 +118,14 @@ def test_accelerator_without_tdp_asks_for_it_and_runs_when_given(tmp_path):
     data = json.loads(out.stdout)
     assert data["facility"]["accelerator_power_mw"] == pytest.approx(1024 * 600 / 1e6)
     assert data["economics"] is None  # rent-only: no purchase price
+
+
+def test_html_report_has_the_plots_and_sources(tmp_path):
+    path = tmp_path / "report.html"
+    out = runner.invoke(app, ["plan", "--report", str(path)])
+    assert out.exit_code == 0, out.output
+    text = path.read_text()
+    for title in ("Where a training step goes", "From accelerators to the grid connection", "Hourly supply",
+                  "Yearly cost of the campus", "Programme build-out", "Sources of the inputs"):
+        assert title in text
+    assert text.count("Plotly.newPlot") == 5 and (path.stat().st_mode & 0o777) != 0o600

@@ -30,6 +30,7 @@ def plan_command(
     scenario_file: Annotated[Path | None, typer.Argument(help="Scenario .toml/.yaml; default: Abilene")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print all results as JSON")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Directory to write results.json into")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report with plots")] = None,
 ) -> None:
     """Run every stage on a scenario and print the summary with the sources behind each input."""
     scenario = load_scenario(scenario_file) if scenario_file else default_scenario()
@@ -37,12 +38,18 @@ def plan_command(
     text = to_json(result.to_dict())
     if out is not None:
         write_atomic(out / "results.json", text)
+    if report is not None:
+        from stargate.report import render_html
+        from stargate.roadmap import load_programme, simulate
+
+        write_atomic(report, render_html(result, simulate(load_programme(), 10_000, seed=0)))
     if json_out:
         emit_json(text)
     else:
         print_summary(result)
-        if out is not None:
-            console.print(f"wrote {out / 'results.json'}")
+        for path in (out / "results.json" if out else None, report):
+            if path is not None:
+                console.print(f"wrote {path}")
 
 
 class _Sources:
