@@ -6,8 +6,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from stargate.cli import app
@@ -17,41 +15,9 @@ from stargate.supply import build_problem, solve_lp
 from stargate.supply.network import solve_pypsa
 from stargate.supply.problem import SupplyProblem
 from stargate.supply.technologies import capital_recovery_factor, technology_table
-from stargate.weather import site_profiles, texas_weather
+from stargate.weather import site_profiles
 
 TEXAS = site_profiles(35.2018863, -101.945027)
-
-
-def test_texas_weather_matches_the_reference_figures():
-    w = texas_weather()
-    assert w["ghi"].sum() / 1000 == pytest.approx(2002, rel=0.005)          # kWh/m2/yr
-    assert w["wind_100m_m_s"].mean() == pytest.approx(8.65, rel=0.005)
-    assert TEXAS.wind_cf.mean() == pytest.approx(0.486, rel=0.02)             # V126/3450 net of 15 %
-    assert TEXAS.wind_cf.mean() / 0.85 == pytest.approx(0.572, rel=0.02)      # gross
-    assert TEXAS.pv_cf.mean() == pytest.approx(0.323, rel=0.05)               # single-axis, DC/AC 1.3
-    assert not TEXAS.synthetic and "NSRDB" in TEXAS.label
-
-
-def test_synthetic_year_is_labelled_and_near_the_measured_texas_year():
-    synthetic = site_profiles(35.2, -101.9, source="synthetic")
-    assert synthetic.synthetic and "synthetic" in synthetic.label
-    assert synthetic.pv_cf.mean() == pytest.approx(TEXAS.pv_cf.mean(), rel=0.15)
-    assert synthetic.wind_cf.mean() == pytest.approx(TEXAS.wind_cf.mean(), rel=0.15)
-    assert site_profiles(48.8, 2.3).synthetic  # far from Texas: synthetic, never silent
-
-
-def test_bad_site_names_the_field():
-    with pytest.raises(InputError, match="site.lat_deg = 95"):
-        site_profiles(95, 0)
-
-
-@settings(max_examples=30, deadline=None)
-@given(power=st.floats(1.0, 5000.0), utilisation=st.floats(0.3, 1.0), seed=st.integers(0, 100))
-def test_hourly_load_mean_equals_power_times_utilisation(power, utilisation, seed):
-    load = hourly_load_mw(power, utilisation, seed)
-    assert load.shape == (8760,)
-    assert load.mean() == pytest.approx(power * utilisation, rel=1e-9)
-    assert load.max() <= power * (1 + 1e-9) and load.min() >= 0
 
 
 def _flat(hours, techs, load=100.0, **kw):
@@ -124,17 +90,6 @@ def test_supply_cli_json_and_export(tmp_path):
     assert "grid" in pypsa.Network(str(path)).generators.index
 
 
-def test_pue_from_climate_hand_computed_and_facility_extras():
-    from stargate.facility import facility_power, pue_from_climate
-    assert pue_from_climate("liquid", np.array([10.0, 30.0])) == pytest.approx((1.08 + 1.08 + 0.004 * 10) / 2)
-    assert pue_from_climate("air", np.array([25.0])) > pue_from_climate("liquid", np.array([25.0]))
-    f = facility_power(72, 1200, 1.53, 1.1, 0.5, 1000, 1000, rack_kw=133.0, wue_l_per_kwh=0.3,
-                       training_power_fraction=0.76)
-    assert f.racks == 1  # 72 x 1.2 kW x 1.53 = 132.2 kW: one NVL72 rack
-    assert f.water_m3_per_yr == pytest.approx(0.132192 * 8760 * 0.5 * 0.3)
-    assert f.training_it_power_mw == pytest.approx(0.132192 * 0.76)
-
-
 def test_co2_frontier_is_monotone():
     from stargate.supply import co2_price_frontier
     frontier = co2_price_frontier(hourly_load_mw(100.0, 0.8), TEXAS, ["pv", "wind", "battery", "gas_cc"],
@@ -142,16 +97,3 @@ def test_co2_frontier_is_monotone():
     assert (np.diff(frontier["co2_g_per_kwh"]) <= 1e-3).all()
     assert (np.diff(frontier["cost_usd_per_mwh"]) >= -1e-3).all()
     assert frontier["co2_g_per_kwh"].iloc[-1] < 0.5 * frontier["co2_g_per_kwh"].iloc[0]
-
-
-def test_pvgis_without_network_falls_back_to_a_labelled_synthetic_year(tmp_path, monkeypatch):
-    import stargate.weather as weather
-
-    monkeypatch.setattr(weather, "PVGIS_CACHE", tmp_path)
-
-    def offline(*args, **kwargs):
-        raise ConnectionError("no route to host")
-
-    monkeypatch.setattr("pvlib.iotools.get_pvgis_tmy", offline)
-    profiles = site_profiles(48.8, 2.3, source="pvgis")
-    assert profiles.synthetic and "PVGIS unavailable: no route to host" in profiles.label

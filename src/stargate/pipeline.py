@@ -18,7 +18,15 @@ from stargate.catalog import Accelerator
 from stargate.cluster import Cluster
 from stargate.economics import EconomicsResult, campus_economics
 from stargate.errors import InputError
-from stargate.facility import COOLING, FacilityResult, facility_power, hourly_load_mw, pue_from_climate
+from stargate.facility import (
+    FacilityResult,
+    cooling_system,
+    facility_catalog,
+    facility_power,
+    free_cooling_hours,
+    hourly_load_mw,
+    hourly_pue,
+)
 from stargate.goodput import training_goodput
 from stargate.performance import PerformanceResult, TrainingEstimate, estimate_training, predict_performance
 from stargate.roadmap import load_programme, simulate
@@ -145,10 +153,12 @@ def plan(scenario: Scenario) -> PlanResult:
     refs = catalog.references()
     fs = scenario.facility
     profiles = site_profiles(scenario.site.lat_deg, scenario.site.lon_deg, scenario.supply.weather_source)
+    cooling = cooling_system(fs.cooling)
+    pue_hourly = hourly_pue(cooling, profiles.temperature_c)
     if fs.pue is not None:
-        pue, basis = fs.pue, "given in scenario"
+        pue, basis = fs.pue, "given in scenario"  # the hourly load still follows the climate's PUE shape
     else:
-        pue = pue_from_climate(fs.cooling, profiles.temperature_c)
+        pue = float(pue_hourly.mean())
         basis = f"{fs.cooling} cooling in the site's hourly temperature ({profiles.label})"
     facility = facility_power(
         n_gpus=cluster.n_gpus, tdp_w_per_gpu=fs.accelerator_tdp_w or cluster.tdp_w_per_gpu,
@@ -156,10 +166,15 @@ def plan(scenario: Scenario) -> PlanResult:
         nuclear_unit_mw=refs["nuclear_unit"].values["value_mw"],
         japan_twh=refs["japan_electricity"].values["value_twh"],
         reported_capacity_mw=fs.reported_capacity_mw, pue_basis=basis,
-        training_power_fraction=fs.training_power_fraction, rack_kw=fs.rack_kw,
-        wue_l_per_kwh=fs.wue_l_per_kwh if fs.wue_l_per_kwh is not None else COOLING[fs.cooling]["wue_l_per_kwh"],
+        training_power_fraction=fs.training_power_fraction, idle_power_fraction=fs.idle_power_fraction,
+        it_overhead_factor=fs.it_overhead_factor or facility_catalog().it_over_server_factor, rack_kw=fs.rack_kw,
+        cooling=cooling, wue_l_per_kwh=fs.wue_l_per_kwh,
+        free_cooling_hours=free_cooling_hours(cooling, profiles.temperature_c),
     )
-    load = hourly_load_mw(facility.facility_power_mw, scenario.facility.utilisation)
+    load = hourly_load_mw(
+        facility.facility_power_mw, fs.utilisation, training_power_fraction=fs.training_power_fraction,
+        idle_power_fraction=fs.idle_power_fraction, inference_share=fs.inference_share,
+        job_gpus=training.n_gpus_used, pue_hourly=pue_hourly)
     supply = optimise_supply(load, profiles, scenario.supply, facility.facility_power_mw / cluster.n_gpus)
     price = cluster.accelerator.price_usd  # rent-only parts (TPU, Trainium) have none: no economics
     economics = None if price is None else campus_economics(

@@ -120,13 +120,18 @@ class FacilitySection(_Section):
     """Power of the site around the accelerators."""
 
     server_overhead_factor: float = Field(
-        default=1.5, ge=1, le=5, description="IT power / accelerator TDP (CPUs, NICs, switches, storage)")
+        default=1.5, ge=1, le=5, description="Server/rack power / accelerator TDP (CPUs, memory, NICs, fans)")
+    it_overhead_factor: float | None = Field(
+        default=None, ge=1, le=3, description="All IT / server power (switches, storage); default: catalog, 1.14")
     pue: float | None = Field(default=None, ge=1, le=3,
                               description="Facility power / IT power; default: from cooling and the site's climate")
     cooling: Literal["liquid", "air"] = "liquid"
     utilisation: float = Field(default=0.8, ge=0, le=1, description="Average IT load / peak IT load")
     training_power_fraction: float = Field(
         default=0.76, gt=0, le=1, description="Average draw in training / nameplate (DGX H100: <= 76 %)")
+    idle_power_fraction: float = Field(
+        default=0.25, ge=0, le=1, description="Draw of an idle cluster / nameplate (assumption)")
+    inference_share: float = Field(default=0.0, ge=0, le=1, description="Share of IT capacity serving inference")
     rack_kw: float = Field(default=132.0, gt=0, le=2000, description="IT power per rack (GB200 NVL72: 132 kW)")
     wue_l_per_kwh: float | None = Field(default=None, ge=0, le=20, description="Site water per IT kWh")
     accelerator_tdp_w: float | None = Field(

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from stargate import catalog
 from stargate.cli.app import app, console, emit_json, handles_input_errors
+from stargate.facility import cooling_system, facility_catalog
 from stargate.output import to_json, write_atomic
 from stargate.pipeline import PlanResult, plan
 from stargate.scenario import default_scenario, default_scenario_text, load_scenario
@@ -104,11 +105,18 @@ def print_summary(result: PlanResult) -> None:
     table.add_row("accelerator power", f"{fa.accelerator_power_mw:,.0f} MW",
                   f"{cl.n_gpus:,} × {fa.accelerator_power_mw * 1e6 / cl.n_gpus:,.0f} W TDP")
     table.add_row("IT power", f"{fa.it_power_mw:,.0f} MW", f"× {sc.facility.server_overhead_factor} server overhead "
-                  + cite.ref(src.get("facility.server_overhead_factor", "")))
+                  f"(hosts {fa.host_power_mw:,.0f} MW) " + cite.ref(src.get("facility.server_overhead_factor", ""))
+                  + f", × {(fa.it_power_mw / (fa.accelerator_power_mw + fa.host_power_mw)):.2f} network and storage "
+                  f"({fa.network_storage_power_mw:,.0f} MW) " + cite.ref(*facility_catalog().sources[:1]))
+    free = "" if fa.free_cooling_hours is None else f"; {fa.free_cooling_hours:,} h/yr of free cooling"
     table.add_row("facility power", f"{fa.facility_power_mw:,.0f} MW",
-                  f"× PUE {fa.pue:.2f}, {fa.pue_basis} " + cite.ref(src.get("facility.pue", "")))
+                  f"× PUE {fa.pue:.2f}, {fa.pue_basis}{free} " + cite.ref(src.get("facility.pue", "")))
+    table.add_row("draw in training", f"{fa.training_facility_power_mw:,.0f} MW",
+                  f"IT at {sc.facility.training_power_fraction:.0%} of nameplate (DGX H100 ≤ 76 %) "
+                  + cite.ref("Newkirk et al. (2025), arXiv:2506.14551") + f"; idle IT {fa.idle_it_power_mw:,.0f} MW")
     table.add_row("racks, water", f"{fa.racks:,} racks", f"at {sc.facility.rack_kw:,.0f} kW; "
-                  f"{fa.water_m3_per_yr / 1e6:,.2f} million m³ of water a year ({sc.facility.cooling} cooling)")
+                  f"{fa.water_m3_per_yr / 1e6:,.2f} million m³ of water a year at {fa.wue_l_per_kwh:.2f} L/kWh "
+                  f"({sc.facility.cooling} cooling) " + cite.ref(*cooling_system(sc.facility.cooling).sources[-2:]))
     if fa.reported_capacity_mw:
         table.add_row("reported capacity", f"{fa.reported_capacity_mw:,.0f} MW",
                       cite.ref(src.get("facility.reported_capacity_mw", "")))
