@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from stargate import catalog
 from stargate.catalog import Accelerator
 from stargate.cluster import Cluster
@@ -26,13 +28,14 @@ from stargate.facility import (
     free_cooling_hours,
     hourly_load_mw,
     hourly_pue,
+    pue_from_climate,
 )
 from stargate.goodput import training_goodput
 from stargate.performance import PerformanceResult, TrainingEstimate, estimate_training, predict_performance
 from stargate.roadmap import load_programme, simulate
 from stargate.scenario import Scenario
 from stargate.supply import SupplyOutcome, optimise_supply
-from stargate.weather import site_profiles
+from stargate.weather import HourlyProfiles, site_profiles
 from stargate.workload import ModelSpec, Workload, model_flop_per_token
 
 DEFAULT_BATCH_TOKENS = 16.8e6     # tokens per step when neither scenario nor model gives one (Llama 3's) [-]
@@ -154,11 +157,10 @@ def plan(scenario: Scenario) -> PlanResult:
     fs = scenario.facility
     profiles = site_profiles(scenario.site.lat_deg, scenario.site.lon_deg, scenario.supply.weather_source)
     cooling = cooling_system(fs.cooling)
-    pue_hourly = hourly_pue(cooling, profiles.temperature_c)
     if fs.pue is not None:
         pue, basis = fs.pue, "given in scenario"  # the hourly load still follows the climate's PUE shape
     else:
-        pue = float(pue_hourly.mean())
+        pue = pue_from_climate(cooling, profiles.temperature_c)
         basis = f"{fs.cooling} cooling in the site's hourly temperature ({profiles.label})"
     facility = facility_power(
         n_gpus=cluster.n_gpus, tdp_w_per_gpu=fs.accelerator_tdp_w or cluster.tdp_w_per_gpu,
@@ -171,10 +173,7 @@ def plan(scenario: Scenario) -> PlanResult:
         cooling=cooling, wue_l_per_kwh=fs.wue_l_per_kwh,
         free_cooling_hours=free_cooling_hours(cooling, profiles.temperature_c),
     )
-    load = hourly_load_mw(
-        facility.facility_power_mw, fs.utilisation, training_power_fraction=fs.training_power_fraction,
-        idle_power_fraction=fs.idle_power_fraction, inference_share=fs.inference_share,
-        job_gpus=training.n_gpus_used, pue_hourly=pue_hourly)
+    load = campus_load_mw(scenario, facility.facility_power_mw, profiles, training.n_gpus_used)
     supply = optimise_supply(load, profiles, scenario.supply, facility.facility_power_mw / cluster.n_gpus)
     price = cluster.accelerator.price_usd  # rent-only parts (TPU, Trainium) have none: no economics
     economics = None if price is None else campus_economics(
@@ -186,6 +185,16 @@ def plan(scenario: Scenario) -> PlanResult:
     year = min(max(float(roadmap.quarters.index[0]), PLAN_ROADMAP_YEAR), float(roadmap.quarters.index[-1]))
     return PlanResult(scenario, workload, cluster, performance, training, facility, supply, economics,
                       {"year": year, **roadmap.p50_at(year)})
+
+
+def campus_load_mw(scenario: Scenario, facility_power_mw: float, profiles: HourlyProfiles, job_gpus: int
+                   ) -> np.ndarray:
+    """The campus's hourly load as :func:`plan` feeds it to the supply stage (stargate.facility). [MW]"""
+    fs = scenario.facility
+    return hourly_load_mw(
+        facility_power_mw, fs.utilisation, training_power_fraction=fs.training_power_fraction,
+        idle_power_fraction=fs.idle_power_fraction, inference_share=fs.inference_share, job_gpus=job_gpus,
+        pue_hourly=hourly_pue(fs.cooling, profiles.temperature_c))
 
 
 def _onsite_capex(outcome: SupplyOutcome) -> float:

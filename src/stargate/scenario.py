@@ -126,7 +126,7 @@ class FacilitySection(_Section):
     pue: float | None = Field(default=None, ge=1, le=3,
                               description="Facility power / IT power; default: from cooling and the site's climate")
     cooling: Literal["liquid", "air"] = "liquid"
-    utilisation: float = Field(default=0.8, ge=0, le=1, description="Average IT load / peak IT load")
+    utilisation: float = Field(default=0.8, ge=0, le=1, description="Mean load over the year / nameplate")
     training_power_fraction: float = Field(
         default=0.76, gt=0, le=1, description="Average draw in training / nameplate (DGX H100: <= 76 %)")
     idle_power_fraction: float = Field(

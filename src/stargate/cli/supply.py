@@ -58,12 +58,12 @@ def supply_command(
     if export is not None:
         console.print(f"wrote {export}")
     if co2_sweep:
-        from stargate.facility import hourly_load_mw
+        from stargate.pipeline import campus_load_mw
         from stargate.supply import co2_price_frontier
         from stargate.weather import site_profiles
 
+        profiles = site_profiles(scenario.site.lat_deg, scenario.site.lon_deg, scenario.supply.weather_source)
         frontier = co2_price_frontier(
-            hourly_load_mw(result.facility.facility_power_mw, scenario.facility.utilisation),
-            site_profiles(scenario.site.lat_deg, scenario.site.lon_deg, scenario.supply.weather_source),
-            mixes()[outcome.mix]["technologies"], year=outcome.problem.year)
+            campus_load_mw(scenario, result.facility.facility_power_mw, profiles, result.training.n_gpus_used),
+            profiles, mixes()[outcome.mix]["technologies"], year=outcome.problem.year)
         console.print(frontier.round(1).to_string(index=False))
