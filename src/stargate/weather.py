@@ -285,6 +285,12 @@ def site_profiles(lat_deg: float, lon_deg: float, source: str = "auto", year: in
     Returns
     -------
     HourlyProfiles             Capacity factors and hourly temperature, with a label naming the source.
+
+    Notes
+    -----
+    The synthetic year carries West Texas's cloudiness and wind to any latitude (only the clear sky and
+    the temperature cycle move with the site), so it overstates PV and wind in cloudier or calmer
+    climates; use "pvgis" (once online, then cached) for such sites.
     """
     require_range("site.lat_deg", lat_deg, -90.0, 90.0)
     require_range("site.lon_deg", lon_deg, -180.0, 180.0)
