@@ -44,6 +44,16 @@ def test_korthikanti_step_times_within_tolerance(shared_dir, row_id, tolerance_p
     assert abs(row.error_pct) <= tolerance_pct, (row.published, row.predicted)
 
 
+def test_zero3_rows_slow_down_with_scale_as_published(shared_dir):
+    # Narayanan et al. SC'21 Table 2, ZeRO-3 without model parallelism at a fixed global batch: TFLOP/s per
+    # GPU roughly halve with each doubling of GPUs (174.6B: 144, 88, 44; 529.6B: 138, 98, 48)
+    rows = _dev_rows(shared_dir, "megatron-sc21-t2-zero3")
+    assert len(rows) == 6
+    assert max(abs(r.error_pct) for r in rows.values()) <= 20, {k: round(r.error_pct, 1) for k, r in rows.items()}
+    small, large = rows["megatron-sc21-t2-zero3-174b-384"], rows["megatron-sc21-t2-zero3-174b-1536"]
+    assert 2.5 < small.predicted / large.predicted < 4.5
+
+
 def test_selective_recompute_is_faster_than_full_as_published():
     sel = predict(GPT3, A100, dict(tp=8, pp=8, dp=1, vpp=3, mb=1, recompute=1, zero=1), 64)
     full = predict(GPT3, A100, dict(tp=8, pp=8, dp=1, vpp=3, mb=1, recompute=2, zero=1), 64)
@@ -55,7 +65,7 @@ def test_selective_recompute_is_faster_than_full_as_published():
 def test_development_set_summary_meets_coverage(shared_dir):
     summary = summarise(validate(read_rows(shared_dir / "validation" / "dev.csv")))
     assert summary["predicted_share"] >= 0.9
-    assert summary["overall"]["median_abs_error_pct"] < 10  # back-of-envelope rule scores 16 %
+    assert summary["overall"]["median_abs_error_pct"] < 7  # back-of-envelope rule scores 16 %
 
 
 def test_unknown_accelerator_row_is_reported_not_raised(tmp_path, shared_dir):
