@@ -154,23 +154,25 @@ def check_chip_count(c: ChipCount) -> tuple[dict, Verdict, list[str]]:
 
 
 def check_campus_power(c: CampusPower) -> tuple[dict, Verdict, list[str]]:
-    from stargate.facility import facility_power
+    from stargate.facility import facility_catalog, facility_power
 
     refs = catalog.references()
     acc = catalog.accelerator(c.accelerator)
+    it_factor = facility_catalog().it_over_server_factor  # switches, storage, management (Epoch AI)
     cases = {"low (NVL72 rack overhead 1.39, PUE 1.1)": (1.39, 1.1),
              "high (DGX overhead 1.82, PUE 1.3)": (1.82, 1.3)}
     computed = {}
     for name, (overhead, pue) in cases.items():
         computed[f"facility_mw {name}"] = facility_power(
             c.count, acc.tdp_w, overhead, pue, 1.0, refs["nuclear_unit"].values["value_mw"],
-            refs["japan_electricity"].values["value_twh"]).facility_power_mw
+            refs["japan_electricity"].values["value_twh"], it_overhead_factor=it_factor).facility_power_mw
     computed["superchip_reading_accelerators_mw"] = 2 * c.count * acc.tdp_w / 1e6
     low, high = computed[next(iter(computed))], computed[list(computed)[1]]
     if low <= c.claimed_mw * (1 + MATCH) and c.claimed_mw <= high * (1 + MATCH):
-        return computed, "holds", [f"{c.count:,} GPUs at {acc.tdp_w:,.0f} W with server overhead and PUE give "
-                                   f"{low:,.0f}-{high:,.0f} MW", "counting GB200 as GPUs (as superchips the "
-                                   "accelerators alone would draw about the whole claim before overhead)"]
+        return computed, "holds", [f"{c.count:,} GPUs at {acc.tdp_w:,.0f} W with server overhead, x{it_factor:g} "
+                                   f"network and storage, and PUE give {low:,.0f}-{high:,.0f} MW",
+                                   "counting GB200 as GPUs (as superchips the accelerators alone would draw "
+                                   "about the whole claim before overhead)"]
     return computed, "does_not_hold", [f"computed range {low:,.0f}-{high:,.0f} MW"]
 
 
