@@ -103,7 +103,8 @@ class PerformanceSection(_Section):
     vpp: int | None = Field(default=None, ge=1, le=64)
     micro_batch: int | None = Field(default=None, ge=1, le=4096)
     recompute: Literal["none", "selective", "full"] | None = None
-    zero: int | None = Field(default=None, ge=0, le=3, description="0 none, 1 distributed optimizer, 2, 3 FSDP")
+    zero: int | None = Field(default=None, ge=0, le=4,
+                             description="0 none, 1 distributed optimizer, 2, 3 FSDP, 4 hybrid FSDP (HSDP)")
 
     def fixed_layout(self) -> dict[str, int]:
         """The pinned layout fields in the search's vocabulary."""

@@ -18,7 +18,8 @@ from stargate.workload import ModelSpec
 
 RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
 RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE.items()}
-ZERO_NAMES = {0: "none", 1: "distributed optimizer (ZeRO-1)", 2: "ZeRO-2", 3: "ZeRO-3/FSDP"}
+ZERO_NAMES = {0: "none", 1: "distributed optimizer (ZeRO-1)", 2: "ZeRO-2", 3: "ZeRO-3/FSDP",
+              4: "hybrid ZeRO-3 (HSDP: sharded inside the scale-up domain, replicated across)"}
 MICRO_BATCHES = (1, 2, 4, 8, 16, 32)
 VIRTUAL_STAGES = (1, 2, 3, 4, 6, 8)
 CONTEXT_PARALLEL = (1, 2, 4, 8, 16, 32)
@@ -37,7 +38,7 @@ class Layouts:
     vpp: np.ndarray
     mb: np.ndarray
     recompute: np.ndarray  # 0 none, 1 selective, 2 full
-    zero: np.ndarray       # 0 none, 1 distributed optimizer, 2 + gradients, 3 + parameters (FSDP)
+    zero: np.ndarray       # 0 none, 1 distributed optimizer, 2 + gradients, 3 + parameters (FSDP), 4 hybrid (HSDP)
 
     def __len__(self) -> int:
         return int(self.tp.shape[0])
@@ -113,7 +114,7 @@ def _enumerate(spec: ModelSpec, n_gpus: int, global_batch_seqs: int, fixed: dict
     eps = options("ep", _divisors(spec.experts, spec.experts) if spec.is_moe else [1])
     choices = [np.arange(len(base)), np.array(eps), np.array(options("vpp", list(VIRTUAL_STAGES))),
                np.array(options("mb", list(MICRO_BATCHES))), np.array(options("recompute", [0, 1, 2])),
-               np.array(options("zero", [0, 1, 2, 3]))]
+               np.array(options("zero", list(ZERO_NAMES)))]
     index = np.indices([len(c) for c in choices]).reshape(len(choices), -1)
     group, ep, vpp, mb, rc, zero = (np.asarray(c, dtype=np.int64)[i] for c, i in zip(choices, index, strict=True))
     tp, pp, cp, dp = (base[group, i] for i in range(4))
@@ -125,6 +126,7 @@ def _enumerate(spec: ModelSpec, n_gpus: int, global_batch_seqs: int, fixed: dict
     valid &= (vpp == 1) | (micro % pp == 0)  # Megatron's interleaved schedule needs m divisible by pp
     valid &= ((tp * cp * dp) % ep == 0) & (spec.heads % tp == 0)  # EP drawn from TP x CP x DP (Megatron-Core)
     valid &= (zero <= 1) | (pp == 1)  # ZeRO-2/3 with pipelining is not supported by Megatron/DeepSpeed
+    valid &= (zero != 4) | (dp > 1)   # hybrid sharding needs replicas to shard over
     if not valid.any():
         raise InputError("layout", fixed or "any",
                          f"no layout of {spec.name} on {n_gpus} GPUs divides the global batch of "
@@ -147,8 +149,8 @@ def _check_fixed(spec: ModelSpec, n_gpus: int, fixed: dict[str, int]) -> None:
         raise InputError("ep", fixed["ep"], f"must divide the {spec.experts} experts (1 for a dense model)")
     if "recompute" in fixed and fixed["recompute"] > 2:
         raise InputError("recompute", fixed["recompute"], "0 none, 1 selective or 2 full")
-    if "zero" in fixed and fixed["zero"] > 3:
-        raise InputError("zero", fixed["zero"], "0, 1, 2 or 3")
+    if "zero" in fixed and fixed["zero"] not in ZERO_NAMES:
+        raise InputError("zero", fixed["zero"], "0 none, 1, 2, 3 (FSDP) or 4 (hybrid FSDP)")
     if n_gpus < 1:
         raise InputError("cluster.count", n_gpus, "must be >= 1")
 

@@ -210,20 +210,35 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     bw_gather = np.where(tp * cp * dp <= dom, nvl, nic)
     t_gather = micro * 3 * _ring_time(gather_vol, d_dense, bw_gather, lat_dp)
     backward_last = layers_rank * 2 * t_fwd_layer
-    exposed_dp = np.where(zero == 3, np.maximum(0.0, t_gather - c.zero3_overlap * micro * compute_mb),
-                          np.maximum(0.0, t_dp - c.dp_overlap * backward_last))
-    shard = np.where(zero >= 1, d_dense, 1)
+    # hybrid sharding (HSDP, MiCS, MaxText FSDP in a slice + DP across slices): ZeRO-3 over the data-parallel
+    # ranks inside one scale-up domain, replicas across domains all-reduce their gradient shard once a step
+    shard_hybrid = np.clip(np.floor(dom / tp), 1.0, d_dense)
+    hybrid_divides = np.mod(d_dense, shard_hybrid) == 0
+    t_gather_hybrid = micro * 3 * _ring_time((shard_hybrid - 1) / shard_hybrid * params_rank * WEIGHT_BYTES,
+                                             shard_hybrid, nvl, SCALEUP_LATENCY_S)
+    replicas = d_dense / shard_hybrid
+    t_replica_ar = _ring_time(2 * GRAD_BYTES * (replicas - 1) / replicas * params_rank / shard_hybrid, replicas,
+                              nic, 2 * SCALEOUT_LATENCY_S)
+    overlap_gather = c.zero3_overlap * micro * compute_mb
+    hide_grads = c.dp_overlap * backward_last
+    exposed_dp = np.select(
+        [zero == 3, zero == 4],
+        [np.maximum(0.0, t_gather - overlap_gather),
+         np.maximum(0.0, t_gather_hybrid - overlap_gather) + np.maximum(0.0, t_replica_ar - hide_grads)],
+        np.maximum(0.0, t_dp - hide_grads))
+    shard = np.select([zero == 4, zero >= 1], [shard_hybrid, d_dense], 1.0)
     t_opt = OPTIMIZER_TRAFFIC_BYTES * params_rank / shard / (hw.hbm_byte_s * HBM_ACHIEVED_FRACTION)
-    step = pipeline + exposed_dp + t_opt
+    dp_total = np.select([zero == 3, zero == 4], [t_gather, t_gather_hybrid + t_replica_ar], t_dp)
+    step = np.where((zero != 4) | hybrid_divides, pipeline + exposed_dp + t_opt, np.inf)
 
     # --- memory per accelerator ------------------------------------------------------------------
     state = params_rank * np.select(
-        [zero == 0, zero == 1, zero == 2, zero == 3],
+        [zero == 0, zero == 1, zero == 2, zero >= 3],
         [WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES,
          WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES / shard,
          WEIGHT_BYTES + (GRAD_BYTES + OPTIMIZER_BYTES) / shard,
          (WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES) / shard])
-    gathered = np.where((zero == 3) & (shard > 1), 2 * WEIGHT_BYTES * params_rank * pp / n_layers, 0.0)  # 2 layers
+    gathered = np.where((zero >= 3) & (shard > 1), 2 * WEIGHT_BYTES * params_rank * pp / n_layers, 0.0)  # 2 layers
     # FP8/FP4 training (Transformer Engine) saves the matmul inputs in 8 bits: half their bf16 bytes
     act_coeff = ACTIVATION_COEFF - (LINEAR_INPUT_COEFF / 2 if precision in ("fp8", "fp4") else 0.0)
     act_layer = act_coeff * tokens * h / tp
@@ -245,7 +260,7 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
         step_s=step, compute_s=micro * compute_mb, bubble_s=bubble, tp_comm_s=micro * c.tp_comm_exposed * t_tp,
         cp_comm_s=micro * t_cp, ep_comm_s=micro * c.ep_comm_exposed * t_ep, pp_comm_s=micro * t_pp,
         dp_comm_s=exposed_dp,
-        dp_comm_total_s=np.where(zero == 3, t_gather, t_dp), tp_comm_total_s=micro * t_tp,
+        dp_comm_total_s=dp_total, tp_comm_total_s=micro * t_tp,
         cp_comm_total_s=micro * t_cp_raw, optimizer_s=t_opt, memory_bytes=memory, fits=fits,
         model_flop=model_flop, hardware_flop=model_flop + recompute_flop, mfu=model_flop / (step * peak),
         hfu=(model_flop + recompute_flop) / (step * peak), tokens_per_s=step_tokens / step,
