@@ -245,7 +245,8 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     stored = np.where(rc == 2, 2 * tokens * h / tp, act_layer)
     in_flight = np.minimum(micro, pp) * (1 + np.where(vpp > 1, (pp - 1) / (pp * vpp), 0.0))
     activations = in_flight * layers_rank * stored + np.where(rc == 2, act_layer, 0.0)
-    logits_mem = 2 * tokens * spec.vocab * 4.0 / tp
+    # logits in bf16 plus the fp32 copy the cross-entropy works on (Megatron-LM vocab-parallel loss) [B]
+    logits_mem = tokens * spec.vocab * (ACT_BYTES + 4.0) / tp
     memory = state + gathered + activations + logits_mem
     fits = memory <= hw.usable_hbm_bytes
 
