@@ -24,6 +24,7 @@ MICRO_BATCHES = (1, 2, 4, 8, 16, 32)
 VIRTUAL_STAGES = (1, 2, 3, 4, 6, 8)
 CONTEXT_PARALLEL = (1, 2, 4, 8, 16, 32)
 MAX_TP = 64
+MIN_CP_CHUNK = 1024  # tokens of a sequence per context-parallel rank, at least
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,9 @@ def _enumerate(spec: ModelSpec, n_gpus: int, global_batch_seqs: int, fixed: dict
         return [fixed[name]] if name in fixed else default
 
     tps = options("tp", [t for t in _divisors(spec.heads, MAX_TP) if n_gpus % t == 0])
-    cps = options("cp", [c for c in CONTEXT_PARALLEL if spec.seq_len % c == 0 and spec.seq_len // c >= 256])
+    # context parallelism splits long sequences; below ~1k tokens a rank's ring-attention chunks and GEMMs
+    # are too small to run well (Llama 3 used CP only at 131k, 8k tokens a rank), which the model omits
+    cps = options("cp", [c for c in CONTEXT_PARALLEL if spec.seq_len % c == 0 and spec.seq_len // c >= MIN_CP_CHUNK])
     groups = []
     for tp, cp in itertools.product(tps, cps):
         if n_gpus % (tp * cp):
