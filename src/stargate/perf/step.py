@@ -29,6 +29,7 @@ OPTIMIZER_TRAFFIC_BYTES = 32.0  # HBM bytes read + written per parameter by the 
 # Korthikanti et al. (2022) eq. (2): 34 s b h bytes per layer with flash attention, of which 2 s b h are
 # dropout masks that current decoders (no dropout: Llama, DeepSeek, Qwen) do not keep
 ACTIVATION_COEFF = 32.0
+MOE_ROUTING_BYTES = 12.0     # HBM bytes per hidden unit per routed token copy, forward (see step_time) [B]
 LINEAR_INPUT_COEFF = 14.0    # of which inputs saved for the QKV, output, and two MLP matmuls (2+2+2+8 s b h)
 
 
@@ -147,6 +148,11 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
         hw.peak_flop_s(precision) * hw.eff.matmul_eff * hw.eff.lowp_eff * shape_eff)
     t_lin, t_attn = lin_flop / lin_rate, attn_flop / bf16_rate
     t_elem = c.elementwise_bytes_per_hidden * h * tokens / tp / (hw.hbm_byte_s * HBM_ACHIEVED_FRACTION)
+    # token routing of an MoE layer moves each token's top-k copies through HBM: permute, sort by expert,
+    # unpermute, weighted combine (Megatron-Core MoE token dispatcher), about 12 bytes per hidden unit
+    # per copy in bf16 in the forward pass
+    t_elem = t_elem + moe_share * MOE_ROUTING_BYTES * spec.top_k * h * tokens / tp / (
+        hw.hbm_byte_s * HBM_ACHIEVED_FRACTION)
     t_fwd_layer = t_lin + t_attn + t_elem + c.layer_overhead_s
     t_recompute = np.select([rc == 2, rc == 1], [t_fwd_layer, t_attn], 0.0)
     t_logits = 3 * logit_flop / bf16_rate
@@ -212,8 +218,12 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     backward_last = layers_rank * 2 * t_fwd_layer
     # hybrid sharding (HSDP, MiCS, MaxText FSDP in a slice + DP across slices): ZeRO-3 over the data-parallel
     # ranks inside one scale-up domain, replicas across domains all-reduce their gradient shard once a step
-    shard_hybrid = np.clip(np.floor(dom / tp), 1.0, d_dense)
-    hybrid_divides = np.mod(d_dense, shard_hybrid) == 0
+    # the shard group: a divisor of the data-parallel ranks that fits in the domain (the larger of the
+    # common divisors with the domain's rank count and with its largest power of two)
+    fit_in_domain = np.maximum(np.floor(dom / tp), 1.0).astype(np.int64)
+    pow2 = 2 ** np.floor(np.log2(fit_in_domain)).astype(np.int64)
+    dp_int = d_dense.astype(np.int64)
+    shard_hybrid = np.maximum(np.gcd(dp_int, fit_in_domain), np.gcd(dp_int, pow2)).astype(np.float64)
     t_gather_hybrid = micro * 3 * _ring_time((shard_hybrid - 1) / shard_hybrid * params_rank * WEIGHT_BYTES,
                                              shard_hybrid, nvl, SCALEUP_LATENCY_S)
     replicas = d_dense / shard_hybrid
@@ -229,7 +239,7 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     shard = np.select([zero == 4, zero >= 1], [shard_hybrid, d_dense], 1.0)
     t_opt = OPTIMIZER_TRAFFIC_BYTES * params_rank / shard / (hw.hbm_byte_s * HBM_ACHIEVED_FRACTION)
     dp_total = np.select([zero == 3, zero == 4], [t_gather, t_gather_hybrid + t_replica_ar], t_dp)
-    step = np.where((zero != 4) | hybrid_divides, pipeline + exposed_dp + t_opt, np.inf)
+    step = pipeline + exposed_dp + t_opt
 
     # --- memory per accelerator ------------------------------------------------------------------
     state = params_rank * np.select(
