@@ -128,6 +128,13 @@ def test_memory_falls_with_more_sharding_and_mfu_stays_below_one(tp, dp, mb, rc)
     assert all(np.diff(memories) <= 1e-6)
 
 
+def test_usable_memory_by_runtime():
+    # CUDA: 3 % fragmentation and 2 GB of context/NCCL/workspace; XLA on TPU: JAX's bytes_limit, 98.4 %
+    assert A100.usable_hbm_bytes == pytest.approx(80 * 2**30 * 0.97 - 2e9)
+    v5e = Hardware.from_catalog(catalog.accelerator("tpu-v5e"), CAL)
+    assert v5e.usable_hbm_bytes == pytest.approx(17.2e9 * 0.984)
+
+
 def test_hybrid_sharding_keeps_gathers_on_the_scale_up_links():
     # 8,192 TPU v5e in 32 slices of 256 (MaxText: FSDP inside a slice, data parallel across slices over DCN)
     v5e = Hardware.from_catalog(catalog.accelerator("tpu-v5e"), CAL)
