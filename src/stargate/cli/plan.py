@@ -12,6 +12,7 @@ from stargate import catalog
 from stargate.cli.app import app, console, emit_json, handles_input_errors
 from stargate.facility import cooling_system, facility_catalog
 from stargate.output import to_json, write_atomic
+from stargate.perf.layouts import ZERO_NAMES
 from stargate.pipeline import PlanResult, plan
 from stargate.scenario import default_scenario, default_scenario_text, load_scenario
 
@@ -89,7 +90,8 @@ def print_summary(result: PlanResult) -> None:
         lay = perf.best.layout
         table.add_row("job size", f"{perf.n_gpus_used:,} GPUs", "fastest of the job sizes searched")
         table.add_row("best layout", f"TP{lay['tp']} PP{lay['pp']} DP{lay['dp']} CP{lay['cp']}",
-                      f"vpp {lay['vpp']}, micro-batch {lay['mb']}, recompute {lay['recompute']}, ZeRO-{lay['zero']}")
+                      f"vpp {lay['vpp']}, micro-batch {lay['mb']}, recompute {lay['recompute']}, "
+                      f"{ZERO_NAMES[int(lay['zero'])]}")
         table.add_row("step time", f"{perf.best.step_s:,.2f} s",
                       f"{perf.layouts_feasible:,} of {perf.layouts_evaluated:,} layouts fit in memory")
         table.add_row("memory per GPU", f"{perf.best.memory_gbyte:,.0f} GB", f"of {acc.hbm_gbyte:,.0f} GB HBM")

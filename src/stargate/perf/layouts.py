@@ -18,8 +18,8 @@ from stargate.workload import ModelSpec
 
 RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
 RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE.items()}
-ZERO_NAMES = {0: "none", 1: "distributed optimizer (ZeRO-1)", 2: "ZeRO-2", 3: "ZeRO-3/FSDP",
-              4: "hybrid ZeRO-3 (HSDP: sharded inside the scale-up domain, replicated across)"}
+ZERO_NAMES = {0: "no sharding", 1: "ZeRO-1 (distributed optimizer)", 2: "ZeRO-2", 3: "ZeRO-3/FSDP",
+              4: "HSDP (ZeRO-3 inside the scale-up domain, replicated across)"}
 MICRO_BATCHES = (1, 2, 4, 8, 16, 32)
 VIRTUAL_STAGES = (1, 2, 3, 4, 6, 8)
 CONTEXT_PARALLEL = (1, 2, 4, 8, 16, 32)

@@ -147,12 +147,11 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     lin_rate = bf16_rate if precision in ("bf16", "fp16") else (
         hw.peak_flop_s(precision) * hw.eff.matmul_eff * hw.eff.lowp_eff * shape_eff)
     t_lin, t_attn = lin_flop / lin_rate, attn_flop / bf16_rate
-    t_elem = c.elementwise_bytes_per_hidden * h * tokens / tp / (hw.hbm_byte_s * HBM_ACHIEVED_FRACTION)
-    # token routing of an MoE layer moves each token's top-k copies through HBM: permute, sort by expert,
-    # unpermute, weighted combine (Megatron-Core MoE token dispatcher), about 12 bytes per hidden unit
-    # per copy in bf16 in the forward pass
-    t_elem = t_elem + moe_share * MOE_ROUTING_BYTES * spec.top_k * h * tokens / tp / (
-        hw.hbm_byte_s * HBM_ACHIEVED_FRACTION)
+    hbm = hw.hbm_byte_s * HBM_ACHIEVED_FRACTION
+    # norms, activations, residuals; in MoE layers also the token routing, which moves each token's top-k
+    # copies through HBM (permute, sort by expert, unpermute, weighted combine: Megatron-Core dispatcher)
+    elem_bytes_per_hidden = c.elementwise_bytes_per_hidden + moe_share * MOE_ROUTING_BYTES * spec.top_k
+    t_elem = elem_bytes_per_hidden * h * tokens / tp / hbm
     t_fwd_layer = t_lin + t_attn + t_elem + c.layer_overhead_s
     t_recompute = np.select([rc == 2, rc == 1], [t_fwd_layer, t_attn], 0.0)
     t_logits = 3 * logit_flop / bf16_rate
@@ -217,9 +216,9 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     t_gather = micro * 3 * _ring_time(gather_vol, d_dense, bw_gather, lat_dp)
     backward_last = layers_rank * 2 * t_fwd_layer
     # hybrid sharding (HSDP, MiCS, MaxText FSDP in a slice + DP across slices): ZeRO-3 over the data-parallel
-    # ranks inside one scale-up domain, replicas across domains all-reduce their gradient shard once a step
-    # the shard group: a divisor of the data-parallel ranks that fits in the domain (the larger of the
-    # common divisors with the domain's rank count and with its largest power of two)
+    # ranks inside one scale-up domain, replicas across domains all-reduce their gradient shard once a step.
+    # The shard group is a divisor of the data-parallel ranks that fits in the domain (the larger of the
+    # common divisors with the domain's rank count and with its largest power of two).
     fit_in_domain = np.maximum(np.floor(dom / tp), 1.0).astype(np.int64)
     pow2 = 2 ** np.floor(np.log2(fit_in_domain)).astype(np.int64)
     dp_int = d_dense.astype(np.int64)
@@ -237,7 +236,7 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
          np.maximum(0.0, t_gather_hybrid - overlap_gather) + np.maximum(0.0, t_replica_ar - hide_grads)],
         np.maximum(0.0, t_dp - hide_grads))
     shard = np.select([zero == 4, zero >= 1], [shard_hybrid, d_dense], 1.0)
-    t_opt = OPTIMIZER_TRAFFIC_BYTES * params_rank / shard / (hw.hbm_byte_s * HBM_ACHIEVED_FRACTION)
+    t_opt = OPTIMIZER_TRAFFIC_BYTES * params_rank / shard / hbm
     dp_total = np.select([zero == 3, zero == 4], [t_gather, t_gather_hybrid + t_replica_ar], t_dp)
     step = pipeline + exposed_dp + t_opt
 
