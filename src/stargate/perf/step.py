@@ -138,15 +138,21 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     tokens = mb * s / cp                                       # tokens per rank per micro-batch
     layers_rank = np.ceil(n_layers / (pp * vpp)) * vpp           # layers on the busiest rank
     moe_share = spec.moe_layers / n_layers
-    linear_params = lp.attention + (1 - moe_share) * lp.mlp_dense + moe_share * lp.mlp_active_moe * c.ep_imbalance
-    lin_flop = 2 * tokens * linear_params / tp                    # per layer forward
+    routed_params = moe_share * spec.top_k * lp.expert * c.ep_imbalance
+    dense_params = lp.attention + (1 - moe_share) * lp.mlp_dense + moe_share * (
+        lp.mlp_active_moe - spec.top_k * lp.expert)               # attention, dense MLP, shared experts, router
     attn_flop = 4 * tokens * s * h / tp                           # scores and values, full (non-causal)
     logit_flop = 2 * tokens * h * spec.vocab / tp
     shape_eff = (h / tp) / (h / tp + c.gemm_half_dim)
+    # a routed expert (SwiGLU, not tensor-parallel) multiplies h x f_e matrices: a thin f_e (fine-grained
+    # experts: Qwen3 768-1536, DeepSeek-V3 2048) runs its GEMMs further from the peak
+    expert_dim = min(h, lp.expert / (3 * h)) if spec.is_moe else h
+    expert_eff = expert_dim / (expert_dim + c.gemm_half_dim)
     bf16_rate = hw.bf16_flop_s * hw.eff.matmul_eff * shape_eff
-    lin_rate = bf16_rate if precision in ("bf16", "fp16") else (
-        hw.peak_flop_s(precision) * hw.eff.matmul_eff * hw.eff.lowp_eff * shape_eff)
-    t_lin, t_attn = lin_flop / lin_rate, attn_flop / bf16_rate
+    lin_peak = hw.bf16_flop_s * hw.eff.matmul_eff if precision in ("bf16", "fp16") else (
+        hw.peak_flop_s(precision) * hw.eff.matmul_eff * hw.eff.lowp_eff)
+    t_lin = 2 * tokens / tp * (dense_params / (lin_peak * shape_eff) + routed_params / (lin_peak * expert_eff))
+    t_attn = attn_flop / bf16_rate
     hbm = hw.hbm_byte_s * HBM_ACHIEVED_FRACTION
     # norms, activations, residuals; in MoE layers also the token routing, which moves each token's top-k
     # copies through HBM (permute, sort by expert, unpermute, weighted combine: Megatron-Core dispatcher)
