@@ -13,7 +13,7 @@ from stargate import catalog
 from stargate.cli import app
 from stargate.errors import InputError
 from stargate.perf import Hardware, Layouts, load_calibration, predict, search, step_time
-from stargate.perf.validation import read_rows, summarise, validate
+from stargate.perf.validation import precision_of, read_rows, summarise, validate
 from stargate.workload import ModelSpec
 
 CAL = load_calibration()
@@ -78,6 +78,13 @@ def test_out_of_sample_rows_beat_the_rule_of_thumb():
     assert model["overall"]["median_abs_error_pct"] < 0.6 * rule["overall"]["median_abs_error_pct"]
     dense = summarise(validate(frame[frame["arch"] == "dense"]))
     assert dense["overall"]["median_abs_error_pct"] < 20
+
+
+@pytest.mark.parametrize("key,expected", [("v100-32gb", "fp16"), ("a100-80gb", "bf16"), ("gb200", "fp8")])
+def test_unstated_precision_is_what_the_hardware_trains_in(key, expected):
+    chosen, note = precision_of({"precision": ""}, catalog.accelerator(key))
+    assert chosen == expected and expected in note
+    assert precision_of({"precision": "FP16"}, catalog.accelerator(key)) == ("fp16", "")
 
 
 def test_unknown_accelerator_row_is_reported_not_raised(tmp_path, shared_dir):

@@ -109,7 +109,8 @@ def precision_of(row: pd.Series, acc: catalog.Accelerator) -> tuple[str, str]:
     given = str(row.get("precision") or "").strip().lower()
     if given in ("bf16", "fp16", "fp8", "fp4"):
         return given, ""
-    chosen = "fp8" if acc.family == "blackwell" else "bf16"
+    # Blackwell recipes train in FP8 (NeMo/Megatron-Bridge); V100 has no BF16 tensor cores
+    chosen = {"blackwell": "fp8", "volta": "fp16"}.get(acc.family, "bf16")
     return chosen, f"precision not stated: {chosen} assumed for {acc.family}"
 
 
