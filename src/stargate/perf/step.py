@@ -148,8 +148,9 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     # experts: Qwen3 768-1536, DeepSeek-V3 2048) runs its GEMMs further from the peak
     expert_dim = min(h, lp.expert / (3 * h)) if spec.is_moe else h
     expert_eff = expert_dim / (expert_dim + c.gemm_half_dim)
-    bf16_rate = hw.bf16_flop_s * hw.eff.matmul_eff * shape_eff
-    lin_peak = hw.bf16_flop_s * hw.eff.matmul_eff if precision in ("bf16", "fp16") else (
+    bf16_peak = hw.bf16_flop_s * hw.eff.matmul_eff
+    bf16_rate = bf16_peak * shape_eff
+    lin_peak = bf16_peak if precision in ("bf16", "fp16") else (
         hw.peak_flop_s(precision) * hw.eff.matmul_eff * hw.eff.lowp_eff)
     t_lin = 2 * tokens / tp * (dense_params / (lin_peak * shape_eff) + routed_params / (lin_peak * expert_eff))
     t_attn = attn_flop / bf16_rate
