@@ -11,12 +11,12 @@ import typer
 from rich.table import Table
 
 from stargate import catalog
-from stargate.cli.app import app, console, emit_json, handles_input_errors
+from stargate.cli.app import app, console, emit_json, fail, handles_input_errors
 from stargate.errors import InputError
 from stargate.output import to_json, write_atomic
 from stargate.perf import Hardware, load_calibration, search
 from stargate.perf.search import BREAKDOWN_FIELDS
-from stargate.perf.validation import read_rows, summarise, validate
+from stargate.perf.validation import DATASETS, dataset_path, read_rows, summarise, validate
 from stargate.workload import ModelSpec
 
 
@@ -55,14 +55,28 @@ def search_command(
     console.print(table)
 
 
+PATH_HELP = "CSV in the schema of the shipped development set (stargate/data/validation/dev.csv)"
+DATASET_HELP = ("Shipped validation set instead of PATH: dev (the calibration's development set) "
+                "or oos (out of sample)")
+
+
+def validation_file(path: Path | None, dataset: str | None) -> Path:
+    """The CSV to read: ``path``, or the shipped set named by ``--dataset`` (exactly one of the two)."""
+    if (path is None) == (dataset is None):
+        fail(f"give exactly one of PATH or --dataset {'|'.join(DATASETS)}")
+    return path if dataset is None else dataset_path(dataset)
+
+
 @app.command("validate")
 @handles_input_errors
 def validate_command(
-    path: Annotated[Path, typer.Argument(help="CSV in the schema of shared/validation/dev.csv")],
+    path: Annotated[Path | None, typer.Argument(help=PATH_HELP)] = None,
+    dataset: Annotated[str | None, typer.Option(help=DATASET_HELP)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print rows and summary as one JSON object")] = False,
     baseline: Annotated[bool, typer.Option("--baseline", help="Score the 40 %-MFU rule of thumb instead")] = False,
 ) -> None:
     """Predict every published run of a validation file and report the errors."""
+    path = validation_file(path, dataset)
     results = validate(read_rows(path), baseline=baseline)
     summary = summarise(results)
     if json_out:
@@ -71,7 +85,7 @@ def validate_command(
                  "source": r.source, "layout": r.layout} for r in results]
         emit_json(to_json({"rows": rows, "summary": summary}))
         return
-    table = Table(title=f"Validation: {path}")
+    table = Table(title=f"Validation: {dataset or path}")
     for col in ("id", "metric", "published", "predicted", "error %", "note"):
         table.add_column(col, overflow="fold")
     for r in results:
@@ -99,14 +113,15 @@ def validate_command(
 @app.command("calibrate")
 @handles_input_errors
 def calibrate_command(
-    path: Annotated[Path, typer.Argument(help="CSV in the schema of shared/validation/dev.csv")],
+    path: Annotated[Path | None, typer.Argument(help=PATH_HELP)] = None,
+    dataset: Annotated[str | None, typer.Option(help=DATASET_HELP)] = None,
     out: Annotated[Path, typer.Option(help="Where to write the refitted calibration TOML")] = Path("calibration.toml"),
     max_evaluations: Annotated[int, typer.Option(help="Objective evaluations allowed")] = 150,
 ) -> None:
     """Refit the per-family efficiency parameters on a validation file and write them as TOML."""
     from stargate.perf.fit import calibration_toml, fit
 
-    frame = read_rows(path)
+    frame = read_rows(validation_file(path, dataset))
     calibration, median = fit(frame, max_nfev=max_evaluations)
     template = resources.files("stargate.catalog").joinpath("calibration.toml").read_text(encoding="utf-8")
     text = calibration_toml(calibration, template)

@@ -2,7 +2,7 @@
 
 A few physical parameters per accelerator family (achievable matmul fraction, low-precision
 efficiency, network efficiency) and a handful of global ones; :func:`fit` refits them on a
-validation file in the schema of ``shared/validation/dev.csv``.
+validation file in the schema of the shipped development set ``stargate/data/validation/dev.csv``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Validate the performance model against published training runs.
 
-Reads any file in the schema of ``shared/validation/dev.csv`` (see its README): each row is one
+Reads any file in the schema of the shipped development set ``stargate/data/validation/dev.csv``
+(see the README beside it; :func:`dataset_path` finds the shipped sets): each row is one
 published measurement (MFU, HFU, TFLOP/s per GPU, tokens/s, step time, GPU-hours, training days).
 A row's published layout is pinned; what it leaves empty is found by the layout search. Rows that
 cannot be predicted (unknown accelerator, no shape, no valid layout) are reported with the reason.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ LAYOUT_COLUMNS = {"tp": "tp", "pp": "pp", "dp": "dp", "cp": "cp", "ep": "ep", "v
 DEFAULT_BATCH_TOKENS = 4_194_304   # global batch when a source gives none: 4M tokens, typical of 2021-24 runs
 DEFAULT_VOCAB = 50_257
 ASPECT_RATIO = 128                 # hidden / layers of a typical decoder when only the size is published
+DATASETS = ("dev", "oos")          # shipped in stargate/data/validation: development and out-of-sample sets
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,14 @@ class RowResult:
     error_pct: float | None
     reason: str
     layout: dict[str, Any] | None = None
+
+
+def dataset_path(name: str) -> Path:
+    """Path of a validation set shipped with the package: ``dev`` (the calibration's development set,
+    published runs compiled from the papers cited per row) or ``oos`` (the out-of-sample set)."""
+    if name not in DATASETS:
+        raise InputError("dataset", name, "one of " + ", ".join(DATASETS))
+    return Path(str(resources.files("stargate.data.validation").joinpath(f"{name}.csv")))
 
 
 def read_rows(path: str | Path) -> pd.DataFrame:
