@@ -19,15 +19,40 @@ class _Strict(BaseModel):
 class Phase(_Strict):
     name: str
     start: float = Field(ge=2000, le=2100, description="Construction start [decimal year]")
-    duration_yr: float = Field(gt=0, le=30)
-    mw: float = Field(gt=0, le=100_000)
+    duration_yr: float | None = Field(default=None, gt=0, le=30, description="Planned build time [yr]")
+    online: float | None = Field(default=None, ge=2000, le=2100,
+                                 description="Reported online at this date [decimal year]: a fact, not sampled")
+    mw: float = Field(gt=0, le=100_000, description="Facility power of the phase [MW]")
+
+    @model_validator(mode="after")
+    def _dated(self) -> Phase:
+        if self.online is None and self.duration_yr is None:
+            raise ValueError("give duration_yr (planned) or online (reported online date)")
+        if self.online is not None and self.online <= self.start:
+            raise ValueError("online must be after start")
+        return self
+
+    @property
+    def end(self) -> float:
+        """The reported online date, else the planned one (start + duration) [decimal year]."""
+        return self.online if self.online is not None else self.start + self.duration_yr
+
+    @property
+    def planned_duration_yr(self) -> float:
+        return self.end - self.start
 
 
 class Campus(_Strict):
     name: str
     accelerator: str
-    interconnection: bool = True
+    interconnection: bool = Field(True, description="Needs a new grid connection (queue wait); false = off-grid")
+    power: str = Field("", description="Grid, or on-site gas (off-grid microgrid), with the utility")
+    gpus_per_mw: float | None = Field(default=None, gt=0, le=100_000, description="Overrides the programme's")
+    gpus_basis: str = ""
+    optional: bool = Field(False, description="Proposal or uncertain: counted only with include_optional")
+    status: str = ""
     phases: list[Phase] = Field(min_length=1)
+    sources: list[str] = []
 
     @field_validator("accelerator")
     @classmethod
@@ -41,11 +66,13 @@ class Campus(_Strict):
         for a, b in zip(self.phases, self.phases[1:], strict=False):
             if b.start < a.start:
                 raise ValueError(f"phase '{b.name}' starts before phase '{a.name}': list phases in order")
-            if b.start + b.duration_yr <= a.start + a.duration_yr:
+            if b.end <= a.end:
                 raise ValueError(f"phase '{b.name}' lies within phase '{a.name}' (overlapping phases)")
         names = [p.name for p in self.phases]
         if len(set(names)) != len(names):
             raise ValueError(f"phase names repeat: {names}")
+        if "off-grid" in self.power.lower() and self.interconnection:
+            raise ValueError("an off-grid campus has no interconnection wait: set interconnection = false")
         return self
 
 
@@ -76,7 +103,16 @@ class Programme(_Strict):
     def _window(self) -> Programme:
         if self.end_year <= self.start_year:
             raise ValueError("end_year must be after start_year")
+        if all(c.optional for c in self.campus):
+            raise ValueError("at least one campus must not be optional")
         return self
+
+    def campuses(self, include_optional: bool = False) -> list[Campus]:
+        """The campuses a simulation counts: optional ones (proposals, paused sites) only on request."""
+        return [c for c in self.campus if include_optional or not c.optional]
+
+    def gpus_per_mw_of(self, campus: Campus) -> float:
+        return campus.gpus_per_mw if campus.gpus_per_mw is not None else self.gpus_per_mw
 
 
 def programme_from_dict(data: dict) -> Programme:

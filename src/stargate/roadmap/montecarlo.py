@@ -4,7 +4,9 @@ Vectorised over trajectories (NumPy, one seeded ``Generator``: bit-reproducible 
 trajectory and phase: construction time x a lognormal delay factor, plus (where a new grid connection
 is needed) a lognormal interconnection wait; per trajectory and year, the share of planned chips the
 vendor delivers (beta); per trajectory, a tariff shock (Bernoulli x capex increase) and a cost overrun
-(lognormal). Outputs are P10/P50/P90 by quarter.
+(lognormal). Outputs are P10/P50/P90 by quarter. Phases with a reported ``online`` date are facts: their
+date and their chips are not sampled (the roadmap starts from what is actually online), and campuses
+marked ``optional`` (proposals, paused sites) count only with ``include_optional=True``.
 
 The largest training run completable by a date follows Sevilla et al. (2024), "Can AI scaling continue
 through 2030?" (Epoch AI): FLOP = campus dense peak x MFU x run length, with the hardware online when
@@ -48,29 +50,33 @@ def _lognormal(rng: np.random.Generator, median: float, sigma: float, size) -> n
 
 
 def simulate(programme: Programme, trajectories: int = 10_000, seed: int = 0,
-             progress: Callable[[float], None] | None = None) -> RoadmapResult:
+             progress: Callable[[float], None] | None = None, include_optional: bool = False) -> RoadmapResult:
     """Sample ``trajectories`` futures of ``programme`` and summarise them by quarter."""
     rng = np.random.default_rng(seed)
     r = programme.risks
-    phases = [(c, p) for c in programme.campus for p in c.phases]
+    campuses = programme.campuses(include_optional)
+    phases = [(c, p) for c in campuses for p in c.phases]
     n_ph = len(phases)
     start = np.array([p.start for _, p in phases])
-    duration = np.array([p.duration_yr for _, p in phases])
+    duration = np.array([p.planned_duration_yr for _, p in phases])
+    reported = np.array([p.online is not None for _, p in phases])
     mw = np.array([p.mw for _, p in phases])
     needs_grid = np.array([c.interconnection for c, _ in phases])
-    campus_of = np.array([programme.campus.index(c) for c, _ in phases])
+    campus_of = np.array([campuses.index(c) for c, _ in phases])
+    gpus_per_mw = np.array([programme.gpus_per_mw_of(c) for c, _ in phases])
     gpu_flop = np.array([catalog.accelerator(c.accelerator).dense_tflops(RUN_PRECISION) * 1e12
                          / catalog.accelerator(c.accelerator).gpus_per_unit for c, _ in phases])
     gpu_price = np.array([(catalog.accelerator(c.accelerator).price_usd or catalog.accelerator("gb200").price_usd)
                           for c, _ in phases])
     costs = cost_data()
-    capex_plan = mw * costs["site"]["usd_per_mw"] + mw * programme.gpus_per_mw * gpu_price * (
+    capex_plan = mw * costs["site"]["usd_per_mw"] + mw * gpus_per_mw * gpu_price * (
         1 + costs["it"]["network_storage_share"])
 
     size = (trajectories, n_ph)
     build = duration * _lognormal(rng, r.construction_median, r.construction_sigma, size)
     wait = np.where(needs_grid, _lognormal(rng, r.interconnection_median_yr, r.interconnection_sigma, size), 0.0)
     online = start + np.maximum(build, duration + wait)  # the grid wait delays energising past the planned finish
+    online = np.where(reported, start + duration, online)  # reported online dates are facts, not sampled
     years = np.arange(int(np.floor(programme.start_year)), int(np.ceil(programme.end_year)) + 1)
     supply_share = rng.beta(r.chip_supply_a, r.chip_supply_b, (trajectories, len(years)))
     tariff = 1.0 + r.tariff_capex_increase * (rng.random(trajectories) < r.tariff_probability)
@@ -79,8 +85,8 @@ def simulate(programme: Programme, trajectories: int = 10_000, seed: int = 0,
 
     # chips a phase gets: the vendor's delivered share in the year the phase comes online
     year_index = np.clip(np.searchsorted(years, np.floor(online)), 0, len(years) - 1)
-    share = np.take_along_axis(supply_share, year_index, axis=1)
-    planned_gpus = mw * programme.gpus_per_mw
+    share = np.where(reported, 1.0, np.take_along_axis(supply_share, year_index, axis=1))  # installed chips
+    planned_gpus = mw * gpus_per_mw
     quarters = np.arange(programme.start_year, programme.end_year + 1e-9, 0.25)
     rows = {}
     for i, q in enumerate(quarters):
@@ -90,7 +96,7 @@ def simulate(programme: Programme, trajectories: int = 10_000, seed: int = 0,
         run_start = q - RUN_DAYS / 365.0
         ready = online <= run_start
         flop_s = np.where(ready, planned_gpus * share * gpu_flop, 0.0)
-        per_campus = np.zeros((trajectories, len(programme.campus)))
+        per_campus = np.zeros((trajectories, len(campuses)))
         np.add.at(per_campus.T, campus_of, flop_s.T)
         run = RUN_MFU * RUN_DAYS * 86400.0
         metrics = {"mw_online": np.where(live, mw, 0.0).sum(axis=1), "accelerators": gpus.sum(axis=1),
