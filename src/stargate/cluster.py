@@ -1,7 +1,10 @@
 """Cluster: how many accelerators, of which kind, and their aggregate dense peak.
 
 A GB200 "superchip" is two Blackwell GPUs; counts are normalised to GPUs (or chips) here, once, so
-that no later stage can confuse the two (see shared/reference/hardware.md, caveat 2).
+that no later stage can confuse the two. NVIDIA's GB200 NVL72 product page and datasheet (2024)
+count 36 GB200 superchips = 36 Grace CPUs + 72 Blackwell GPUs per rack; press figures such as
+"400,000 GB200 in 1.2 GW" (Financial Times, May 2025) only fit the power if they count GPUs
+(400,000 / 72 racks x 132 kW ~ 0.73 GW of IT).
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ def cluster_peak_flop_s(accelerator: Accelerator, n_gpus: int, precision: Precis
     Notes
     -----
     64,000 GB200 superchips = 128,000 GPUs x 2.5 PFLOP/s = 320 EFLOP/s dense BF16;
-    64,000 GB200 GPUs = 160 EFLOP/s (shared/reference/hardware.md, section 4).
+    64,000 GB200 GPUs = 160 EFLOP/s. 2.5 PFLOP/s per GPU is half of 360 / 72 = 5 PFLOP/s, NVIDIA's GB200
+    NVL72 datasheet (2024) figure of 360 PFLOP/s FP16/BF16 per 72-GPU rack counting 2:4 sparsity.
     """
     per_gpu = accelerator.dense_tflops(precision) * 1e12 / accelerator.gpus_per_unit
     return n_gpus * per_gpu
