@@ -14,13 +14,13 @@ runner = CliRunner()
 
 def test_default_plan_reports_abilene_figures():
     result = stargate.plan(stargate.default_scenario())
-    assert result.cluster.n_gpus == 400_000
+    assert result.cluster.n_gpus == 450_000  # DCD 2025-10-15: 450,000 GB200 GPUs at Abilene
     used = result.performance.n_gpus_used
-    assert 0 < used <= 400_000
+    assert 0 < used <= 450_000
     assert result.training.peak_flop_s == pytest.approx(used * 2.5e15)
     assert 0 < result.training.mfu < 1 and result.performance.best is not None
-    # 400k x 1.2 kW x 1.53 (rack) x 1.14 (network, storage: Epoch AI) x PUE 1.2 ~ 1.0 GW, under the reported 1.2 GW
-    assert result.facility.facility_power_mw == pytest.approx(400_000 * 1200 * 1.53 * 1.14 * 1.2 / 1e6)
+    # 450k x 1.2 kW x 1.53 (rack) x 1.14 (network, storage: Epoch AI) x PUE 1.2 = 1.13 GW, under the reported 1.2 GW
+    assert result.facility.facility_power_mw == pytest.approx(450_000 * 1200 * 1.53 * 1.14 * 1.2 / 1e6)
     assert result.facility.facility_power_mw < result.facility.reported_capacity_mw
     days = result.workload.training_flop / (result.training.mfu * used * 2.5e15) / 86400
     assert result.training.days == pytest.approx(days)
@@ -30,14 +30,14 @@ def test_given_mfu_is_used_as_is():
     data = stargate.default_scenario().model_dump()
     data["performance"] = {"mfu": 0.4}
     result = stargate.plan(stargate.scenario_from_dict(data))
-    assert result.training.mfu == 0.4 and result.performance.n_gpus_used == 400_000
-    assert result.training.days == pytest.approx(result.workload.training_flop / (0.4 * 1e21) / 86400)
+    assert result.training.mfu == 0.4 and result.performance.n_gpus_used == 450_000
+    assert result.training.days == pytest.approx(result.workload.training_flop / (0.4 * 1.125e21) / 86400)
 
 
 def test_cli_plan_prints_summary_with_sources():
     out = runner.invoke(app, ["plan"])
     assert out.exit_code == 0, out.output
-    for text in ("400,000", "EFLOP/s", "days", "facility power", "TWh", "Llama"):
+    for text in ("450,000", "EFLOP/s", "days", "facility power", "TWh", "Chinchilla", "DeepSeek LLM"):
         assert text in out.output
 
 
@@ -45,7 +45,7 @@ def test_cli_plan_json_and_out_dir(tmp_path):
     out = runner.invoke(app, ["plan", "--json", "--out", str(tmp_path)])
     assert out.exit_code == 0
     data = json.loads(out.stdout)
-    assert data["cluster"]["n_gpus"] == 400_000
+    assert data["cluster"]["n_gpus"] == 450_000
     assert json.loads((tmp_path / "results.json").read_text()) == data
 
 

@@ -17,8 +17,7 @@ from stargate.perf import Hardware, StepPrediction, load_calibration, search
 from stargate.workload import Workload
 
 SECONDS_PER_DAY = 86_400.0
-GPU_COUNT_GRANULES = (1, 64, 1024, 16384)  # job sizes are rounded down to these multiples of GPUs
-JOB_HALVINGS = 6  # a fixed global batch may train faster on part of a campus: try down to 1/64 of it
+JOB_SIZE_STEPS = 8  # job sizes tried: m x 2^j GPUs for m = 8..15 (8 steps an octave, at most 12.5 % apart)
 
 
 @dataclass(frozen=True)
@@ -39,9 +38,11 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
     """The run's MFU: ``mfu`` if given, else the step model's best layout and job size on the cluster.
 
     A fixed global batch cannot keep an arbitrary number of GPUs busy (pipeline bubbles grow as
-    micro-batches per replica shrink), so job sizes from all GPUs down to 1/64 of them, rounded to
-    layout-friendly multiples, are searched and the fastest run is kept (``n_gpus_used``); with
-    ``goodput(n_gpus, ideal_seconds)`` given, "fastest" counts failures and restarts too.
+    micro-batches per replica shrink), so job sizes on a fixed ladder (``m x 2^j`` GPUs, m = 8..15) up
+    to the cluster are searched, largest first, and the fastest run is kept (``n_gpus_used``); with
+    ``goodput(n_gpus, ideal_seconds)`` given, "fastest" counts failures and restarts too. The ladder does
+    not depend on the cluster, so a larger cluster searches every job size a smaller one does: for the
+    same run it is never slower. Sizes are pruned only when even 100 % MFU could not beat the best found.
     """
     if mfu is not None:
         require_range("performance.mfu", mfu, 1e-6, 1.0)
@@ -57,7 +58,9 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
     best_score = 0.0
     peak_per_gpu = cluster.peak_flop_s(workload.precision) / cluster.n_gpus
     last_error: InputError | None = None
-    for n in _job_sizes(cluster.n_gpus):
+    for n in job_sizes(cluster.n_gpus, fixed_layout):
+        if n <= best_score:  # score = n x MFU x goodput <= n: no smaller job can win
+            break
         try:
             result = search(spec, hw, n, seqs, workload.precision, fixed=fixed_layout)
         except InputError as err:
@@ -73,18 +76,27 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
                       "(stargate.perf, calibrated on dev.csv)")
             best = PerformanceResult(result.best.mfu, source, n, result.best, result.evaluated, result.feasible)
     if best is None:
-        assert last_error is not None
+        if last_error is None:
+            raise InputError("cluster.count", cluster.n_gpus, "too small for the pinned layout")
         raise last_error
     return best
 
 
-def _job_sizes(n_gpus: int) -> list[int]:
-    """Job sizes tried: all GPUs (rounded to a layout-friendly multiple) and halvings down to 1/64."""
-    sizes = {n_gpus // g * g for g in GPU_COUNT_GRANULES}
-    for k in range(1, JOB_HALVINGS + 1):
-        part = n_gpus >> k
-        sizes |= {part // g * g for g in GPU_COUNT_GRANULES}
-    return sorted((s for s in sizes if s >= 1), reverse=True)
+def job_sizes(n_gpus: int, fixed_layout: dict[str, int] | None = None) -> list[int]:
+    """Job sizes tried, largest first: the ladder ``m x 2^j`` (m = 8..15, and 1..7) up to ``n_gpus``.
+
+    A layout pinned in full (tp, pp, dp and cp) has one size: its product.
+    """
+    fixed = fixed_layout or {}
+    if all(k in fixed for k in ("tp", "pp", "dp", "cp")):
+        size = fixed["tp"] * fixed["pp"] * fixed["dp"] * fixed["cp"]
+        return [size] if size <= n_gpus else []
+    sizes = set(range(1, min(n_gpus, JOB_SIZE_STEPS) + 1))
+    octave = 1
+    while JOB_SIZE_STEPS * octave <= n_gpus:
+        sizes |= {m * octave for m in range(JOB_SIZE_STEPS, 2 * JOB_SIZE_STEPS) if m * octave <= n_gpus}
+        octave *= 2
+    return sorted(sizes, reverse=True)
 
 
 def _round_batch(seqs: float) -> int:

@@ -19,7 +19,7 @@ from stargate import catalog
 from stargate.catalog import Accelerator
 from stargate.cluster import Cluster
 from stargate.economics import EconomicsResult, campus_economics
-from stargate.errors import InputError
+from stargate.errors import InputError, require_range
 from stargate.facility import (
     FacilityResult,
     cooling_system,
@@ -30,52 +30,92 @@ from stargate.facility import (
     hourly_pue,
     pue_from_climate,
 )
+from stargate.frontier import compute_for_params, compute_optimal, dense_shape, global_batch, law_sources
 from stargate.goodput import training_goodput
 from stargate.performance import PerformanceResult, TrainingEstimate, estimate_training, predict_performance
 from stargate.roadmap import load_programme, simulate
-from stargate.scenario import Scenario
+from stargate.scenario import Scenario, WorkloadSection
 from stargate.supply import SupplyOutcome, optimise_supply
 from stargate.weather import HourlyProfiles, site_profiles
 from stargate.workload import ModelSpec, Workload, model_flop_per_token
 
-DEFAULT_BATCH_TOKENS = 16.8e6     # tokens per step when neither scenario nor model gives one (Llama 3's) [-]
 ROADMAP_TRAJECTORIES_IN_PLAN = 2000  # the plan's summary of the default programme (stargate roadmap: more)
 PLAN_ROADMAP_YEAR = 2030.0
 DEFAULT_CHECKPOINT_PARAMS = 1e12  # checkpoint size when only a model's compute is known (GPT-4/Grok-class) [-]
 
 
-def resolve_workload(scenario: Scenario) -> Workload:
-    """Bind the workload section to the model catalog and compute its training FLOP."""
+def resolve_workload(scenario: Scenario, training_flop: float | None = None) -> Workload:
+    """Bind the workload section to the model catalog (or the scaling laws) and compute its training FLOP.
+
+    ``training_flop`` overrides the scenario's budget (the run-length solver uses it). A run given as
+    ``run_days`` needs the cluster and the performance model: it is sized by :func:`largest_run`.
+    """
     section = scenario.workload
+    if section.is_frontier:
+        if training_flop is None and section.run_days is not None:
+            return largest_run(scenario, resolve_cluster(scenario), section.run_days).workload
+        return _frontier_workload(section, training_flop)
     spec: ModelSpec | None = None
     sources: tuple[str, ...] = ()
     estimate = False
+    published_batch = None
     if section.model is not None:
         entry = catalog.model(section.model)
         sources, estimate, name = entry.sources, entry.estimate, entry.name
         if entry.has_shape:
             spec = ModelSpec.from_catalog(entry, seq_len=section.seq_len)
         tokens = section.training_tokens or entry.training_tokens
-        batch = section.global_batch_tokens or entry.global_batch_tokens
-        flop = section.training_flop or entry.training_flop_estimate
+        published_batch = None if entry.estimate else entry.global_batch_tokens
+        flop = training_flop or section.training_flop or entry.training_flop_estimate
     else:
         shape = section.shape.model_dump()
         name = shape.pop("name")
         spec = ModelSpec(name=name, seq_len=section.seq_len or 4096,
                          kv_heads=shape.pop("kv_heads") or shape["heads"], **shape)
         tokens = section.training_tokens
-        batch = section.global_batch_tokens
-        flop = section.training_flop
+        flop = training_flop or section.training_flop
     if flop is None:
         if spec is None or tokens is None:
             raise InputError("workload.training_tokens", tokens, "needed (> 0) to compute training FLOP")
         flop = model_flop_per_token(spec) * tokens
-    elif tokens is None and spec is not None:
+    elif spec is not None and (tokens is None or training_flop or section.training_flop):
         tokens = flop / model_flop_per_token(spec)
+    if section.global_batch_tokens:
+        batch, basis = section.global_batch_tokens, "given in scenario"
+    elif published_batch:
+        batch, basis = published_batch, "published with the model (catalog)"
+    else:
+        choice = global_batch(flop, section.batch_law, section.max_batch_tokens)
+        batch, basis = choice.tokens, choice.basis
+        sources += law_sources(None, section.batch_law)
     return Workload(
         name=name, tokens=float(tokens) if tokens else math.nan, precision=section.precision,
-        training_flop=float(flop), spec=spec, global_batch_tokens=batch or DEFAULT_BATCH_TOKENS,
-        flop_is_estimate=estimate or section.training_flop is not None, sources=sources,
+        training_flop=float(flop), spec=spec, global_batch_tokens=batch,
+        flop_is_estimate=estimate or section.training_flop is not None, sources=sources, batch_basis=basis,
+    )
+
+
+def _frontier_workload(section: WorkloadSection, training_flop: float | None) -> Workload:
+    """A compute-optimal dense run: size from the compute law, shape from Llama 3's proportions, batch from
+    the batch law (stargate.frontier)."""
+    if training_flop is not None:
+        optimal = compute_optimal(training_flop, section.scaling_law)
+    elif section.params_b is not None:
+        optimal = compute_for_params(section.params_b * 1e9, section.scaling_law)
+    else:
+        optimal = compute_optimal(section.training_flop, section.scaling_law)
+    spec = dense_shape(optimal.params, seq_len=section.seq_len)
+    flop = optimal.flop
+    if section.global_batch_tokens:
+        batch, basis = section.global_batch_tokens, "given in scenario"
+    else:
+        choice = global_batch(flop, section.batch_law, section.max_batch_tokens)
+        batch, basis = choice.tokens, choice.basis
+    return Workload(
+        name=spec.name, tokens=flop / model_flop_per_token(spec), precision=section.precision,
+        training_flop=flop, spec=spec, global_batch_tokens=batch, flop_is_estimate=False,
+        sources=law_sources(section.scaling_law, None if section.global_batch_tokens else section.batch_law),
+        batch_basis=basis, compute_optimal=optimal, target_days=section.run_days,
     )
 
 
@@ -143,16 +183,76 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def plan(scenario: Scenario) -> PlanResult:
-    """Run every stage of the planner on ``scenario``."""
-    workload = resolve_workload(scenario)
-    cluster = resolve_cluster(scenario)
+@dataclass(frozen=True)
+class TrainingRun:
+    """The "how long?" part of a plan: the run, the cluster, the layout and job size found, and the time."""
+
+    workload: Workload
+    cluster: Cluster
+    performance: PerformanceResult
+    training: TrainingEstimate
+
+
+def train(scenario: Scenario, workload: Workload | None = None, cluster: Cluster | None = None) -> TrainingRun:
+    """Workload, cluster, best layout and job size, and training time with failures (no facility or supply)."""
+    cluster = cluster or resolve_cluster(scenario)
+    workload = workload or resolve_workload(scenario)
+    if workload.target_days is None and scenario.workload.run_days is not None:
+        return largest_run(scenario, cluster, scenario.workload.run_days)
     goodput = _goodput_model(workload, cluster)
     performance = predict_performance(workload, cluster, scenario.performance.mfu,
                                       scenario.performance.fixed_layout(), goodput)
     ideal_s = workload.training_flop / (performance.mfu * cluster.peak_flop_s(workload.precision)
                                         * performance.n_gpus_used / cluster.n_gpus)
     training = estimate_training(workload, cluster, performance, goodput(performance.n_gpus_used, ideal_s))
+    return TrainingRun(workload, cluster, performance, training)
+
+
+RUN_DAYS_TOLERANCE = 0.01   # the sized run trains in 99-100 % of the days asked for
+RUN_DAYS_ITERATIONS = 12
+
+
+def largest_run(scenario: Scenario, cluster: Cluster, days: float) -> TrainingRun:
+    """The largest compute-optimal run (frontier workload) that trains in ``days`` on ``cluster``, failures included.
+
+    Wall-clock days grow almost linearly with the budget (the model, batch and layout change with it), so a
+    secant iteration on log(days) vs log(FLOP) converges in a few steps; each step is a full layout and
+    job-size search.
+    """
+    require_range("workload.run_days", days, 1e-3)
+    section = scenario.workload
+    if not section.is_frontier:
+        raise InputError("workload.run_days", days, "sizes a frontier run: remove workload.model/shape")
+    mfu_guess = scenario.performance.mfu or 0.35
+    target = math.log(days) + math.log1p(-RUN_DAYS_TOLERANCE / 2)  # aim inside [1 - tol, 1] x days
+    flop = cluster.peak_flop_s(section.precision) * mfu_guess * days * 86400.0
+    points: list[tuple[float, float]] = []
+    best: TrainingRun | None = None
+    for _ in range(RUN_DAYS_ITERATIONS):
+        workload = dataclasses.replace(_frontier_workload(section, flop), target_days=days)
+        run = train(scenario, workload, cluster)
+        got = math.log(run.training.wall_clock_days)
+        points.append((math.log(flop), got))
+        if run.training.wall_clock_days <= days and (best is None or flop > best.workload.training_flop):
+            best = run
+        if abs(got - target) <= math.log1p(RUN_DAYS_TOLERANCE / 2):
+            break
+        if len(points) >= 2 and abs(points[-1][1] - points[-2][1]) > 1e-9:
+            (x0, y0), (x1, y1) = points[-2], points[-1]
+            slope = min(max((y1 - y0) / (x1 - x0), 0.3), 3.0)
+        else:
+            slope = 1.0
+        flop = math.exp(math.log(flop) + (target - got) / slope)
+    if best is None:
+        raise InputError("workload.run_days", days, f"too short for any run the search found on {cluster.n_gpus:,} "
+                         f"x {cluster.accelerator.key}")
+    return best
+
+
+def plan(scenario: Scenario) -> PlanResult:
+    """Run every stage of the planner on ``scenario``."""
+    run = train(scenario)
+    workload, cluster, performance, training = run.workload, run.cluster, run.performance, run.training
     refs = catalog.references()
     fs = scenario.facility
     profiles = site_profiles(scenario.site.lat_deg, scenario.site.lon_deg, scenario.supply.weather_source)

@@ -14,10 +14,19 @@ from typing import Any, Literal
 
 import tomli_w
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from stargate import catalog
 from stargate.errors import InputError
+from stargate.frontier import DEFAULT_BATCH_LAW, DEFAULT_COMPUTE_LAW, batch_laws, compute_laws
 from stargate.supply import SupplySection
 
 
@@ -44,16 +53,30 @@ class ModelShape(_Section):
 
 
 class WorkloadSection(_Section):
-    """What is trained: a catalog model or an inline shape, on how many tokens, in which precision."""
+    """What is trained: a catalog model, an inline shape, or a frontier run sized by the scaling laws.
+
+    A frontier run gives no model or shape but one of ``training_flop`` (a compute budget),
+    ``params_b`` (a model size) or ``run_days`` (the largest run that trains in that many days on the
+    cluster, failures included); its shape, tokens and batch come from ``scaling_law`` and ``batch_law``
+    (stargate.frontier).
+    """
 
     model: str | None = Field(default=None, description="Catalog key (stargate.catalog.models)")
     shape: ModelShape | None = None
     training_tokens: float | None = Field(default=None, gt=0, le=1e16)
-    training_flop: float | None = Field(default=None, gt=0, le=1e32, description="Overrides 6ND [FLOP]")
+    training_flop: float | None = Field(default=None, gt=0, le=1e32, description="Compute budget; overrides 6ND [FLOP]")
+    params_b: float | None = Field(default=None, gt=0, le=1e6, description="Frontier run of this size [billions]")
+    run_days: float | None = Field(default=None, gt=0, le=3650,
+                                   description="Frontier run sized to train in this many days, with failures")
+    scaling_law: str = Field(default=DEFAULT_COMPUTE_LAW, description="Compute-optimal law (frontier runs)")
+    batch_law: str = Field(default=DEFAULT_BATCH_LAW, description="Global-batch law (runs without a published batch)")
+    max_batch_tokens: float | None = Field(default=None, gt=0, le=1e10,
+                                           description="Cap on the law's batch; default: largest published")
     precision: Literal["bf16", "fp16", "fp8", "fp4"] = "bf16"
     seq_len: int | None = Field(default=None, ge=1, le=10_000_000)
     global_batch_tokens: float | None = Field(
-        default=None, gt=0, le=1e10, description="Tokens per step; default: the model's published batch, else 16.8M")
+        default=None, gt=0, le=1e10,
+        description="Tokens per step; default: the model's published batch, else the batch law's")
 
     @field_validator("model")
     @classmethod
@@ -62,10 +85,32 @@ class WorkloadSection(_Section):
             raise ValueError(f"unknown model; one of {', '.join(sorted(catalog.models()))}")
         return key
 
+    @field_validator("scaling_law", "batch_law")
+    @classmethod
+    def _known_law(cls, key: str, info: ValidationInfo) -> str:
+        laws = compute_laws() if info.field_name == "scaling_law" else batch_laws()
+        if key not in laws:
+            raise ValueError(f"unknown law; one of {', '.join(sorted(laws))}")
+        return key
+
+    @property
+    def is_frontier(self) -> bool:
+        """Sized by the scaling laws (no model, no shape)."""
+        return self.model is None and self.shape is None
+
     @model_validator(mode="after")
     def _one_source(self) -> WorkloadSection:
-        if (self.model is None) == (self.shape is None):
-            raise ValueError("give exactly one of workload.model or workload.shape")
+        if self.model is not None and self.shape is not None:
+            raise ValueError("give workload.model or workload.shape, not both")
+        sizes = [k for k in ("training_flop", "params_b", "run_days") if getattr(self, k) is not None]
+        if self.is_frontier:
+            if len(sizes) != 1:
+                raise ValueError("give workload.model, workload.shape, or exactly one of training_flop, params_b, "
+                                 "run_days (a frontier run)")
+            if self.training_tokens is not None:
+                raise ValueError("a frontier run's tokens come from workload.scaling_law: remove training_tokens")
+        elif frontier_only := [k for k in sizes if k != "training_flop"]:
+            raise ValueError(f"workload.{frontier_only[0]} sizes a frontier run: remove workload.model/shape to use it")
         return self
 
 

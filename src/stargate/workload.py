@@ -10,6 +10,7 @@ give the same 6N leading term.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -173,3 +174,6 @@ class Workload:
     global_batch_tokens: float
     flop_is_estimate: bool
     sources: tuple[str, ...] = ()
+    batch_basis: str = ""                       # why this global batch (published, given, or the law's)
+    compute_optimal: Any = None                 # stargate.frontier.ComputeOptimal of a frontier run
+    target_days: float | None = None            # the run was sized to train in this many days

@@ -11,6 +11,7 @@ from rich.table import Table
 from stargate import catalog
 from stargate.cli.app import app, console, emit_json, handles_input_errors
 from stargate.facility import cooling_system, facility_catalog
+from stargate.frontier import compute_laws
 from stargate.output import to_json, write_atomic
 from stargate.perf.layouts import ZERO_NAMES
 from stargate.pipeline import PlanResult, plan
@@ -84,21 +85,34 @@ def print_summary(result: PlanResult) -> None:
     table.add_row(f"dense {wl.precision.upper()} peak", f"{cl.peak_flop_s(wl.precision) / 1e18:,.1f} EFLOP/s",
                   f"{acc.dense_tflops(wl.precision):,.0f} TFLOP/s per GPU, no sparsity")
     table.add_row("workload", wl.name, cite.ref(*(wl.sources[:1] or [src.get("workload.model", "")])))
-    table.add_row("training compute", f"{wl.training_flop:.3g} FLOP",
-                  "estimate " + cite.ref(*wl.sources) if wl.flop_is_estimate else "6N + 12·L·H·Q·T per token (PaLM)")
+    flop_basis = "estimate " + cite.ref(*wl.sources) if wl.flop_is_estimate else "6N + 12·L·H·Q·T per token (PaLM)"
+    if wl.target_days is not None:
+        flop_basis = f"largest compute-optimal run in {wl.target_days:g} days with failures; " + flop_basis
+    table.add_row("training compute", f"{wl.training_flop:.3g} FLOP", flop_basis)
+    if wl.spec is not None:
+        shape = wl.spec
+        size_basis = (f"{shape.layers} layers, hidden {shape.hidden:,}, FFN {shape.ffn_hidden:,}, "
+                      f"{shape.heads} heads ({shape.kv_heads} KV)")
+        if wl.compute_optimal is not None:
+            opt = wl.compute_optimal
+            size_basis = (f"compute-optimal by {compute_laws()[opt.law]['name']} {cite.ref(*wl.sources[:1])}: "
+                          f"{opt.tokens_per_param:.1f} tokens per parameter; " + size_basis)
+        table.add_row("parameters, tokens", f"{shape.params / 1e9:,.0f}B, {wl.tokens / 1e12:,.1f}T", size_basis)
+    batch_refs = [s for s in wl.sources if "batch" in s.lower()] if wl.batch_basis.startswith("DeepSeek") else []
+    table.add_row("global batch", f"{wl.global_batch_tokens / 1e6:,.1f}M tokens",
+                  wl.batch_basis + " " + cite.ref(*batch_refs))
     if perf.best is not None:
         lay = perf.best.layout
-        table.add_row("job size", f"{perf.n_gpus_used:,} GPUs", "fastest of the job sizes searched")
+        table.add_row("job size", f"{perf.n_gpus_used:,} GPUs",
+                      f"fastest of the job sizes searched ({perf.n_gpus_used / cl.n_gpus:.0%} of the cluster)")
         table.add_row("best layout", f"TP{lay['tp']} PP{lay['pp']} DP{lay['dp']} CP{lay['cp']}",
                       f"vpp {lay['vpp']}, micro-batch {lay['mb']}, recompute {lay['recompute']}, "
                       f"{ZERO_NAMES[int(lay['zero'])]}")
         table.add_row("step time", f"{perf.best.step_s:,.2f} s",
                       f"{perf.layouts_feasible:,} of {perf.layouts_evaluated:,} layouts fit in memory")
         table.add_row("memory per GPU", f"{perf.best.memory_gbyte:,.0f} GB", f"of {acc.hbm_gbyte:,.0f} GB HBM")
-        per_gpu = wl.global_batch_tokens / perf.n_gpus_used
-        table.add_row("tokens per GPU per step", f"{per_gpu:,.0f}",
-                      "global batch / GPUs: below ~4k, bubbles and communication dominate" if per_gpu < 4096
-                      else "global batch / GPUs")
+        table.add_row("tokens per GPU per step", f"{wl.global_batch_tokens / perf.n_gpus_used:,.0f}",
+                      "global batch / GPUs in the job")
     table.add_row("MFU", f"{tr.mfu:.1%}", "predicted by the step model" if perf.best else
                   "given " + cite.ref(src.get("performance.mfu", "")))
     table.add_row("training time", f"{tr.days:,.2f} days", "C / (MFU × peak), failure-free")
