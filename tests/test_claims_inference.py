@@ -102,6 +102,79 @@ def test_c9_ratio_of_fifteen_searches_holds_only_for_atypical_queries():
     assert r.verdict == "holds_only_if" and r.computed["published_ratio_range"] == pytest.approx([0.8, 9.667], rel=1e-3)
 
 
+def _changed_line(result):
+    return next(a for a in result.assumptions if a.startswith("facts changed since the claim: "))
+
+
+def test_c4_two_million_chips_needs_the_superchip_reading_now():
+    # 450,000 GB200 GPUs for 1.2 GW (DCD 2025-10-15) = 375,000 per GW; Epoch > 9 GW across the seven US
+    # sites by 2029 (2026-04-17); > 10 GW secured (OpenAI 2026-04-29)
+    r = RESULTS["C4"]
+    c = r.computed
+    assert c["gpus_per_gw"] == pytest.approx(375_000)
+    assert (c["programme_gpus_low"], c["programme_gpus_high"]) == pytest.approx((3_375_000, 3_750_000))
+    assert (c["programme_superchips_low"], c["programme_superchips_high"]) == pytest.approx((1_687_500, 1_875_000))
+    assert c["gw_at_claimed_gpus"] == pytest.approx(2e6 / 375_000)  # 5.3 GW
+    # was "holds" with 400,000 GPUs and 5-10 GW (1.67-3.33 M); 2 M is within 10 % of 1.875 M superchips
+    assert r.verdict == "holds_only_if" and "450,000" in _changed_line(r) and "> 10 GW secured" in _changed_line(r)
+
+
+def test_c6_five_gw_is_now_half_of_what_is_secured():
+    r = RESULTS["C6"]
+    c = r.computed
+    assert c["planned_2025_mw"] == 8000 and c["planned_over_claim"] == pytest.approx(1.6)   # 2025-10-30
+    assert c["secured_mw"] == 10000 and c["secured_over_claim"] == pytest.approx(2.0)       # 2026-04-29
+    assert c["us_sites"] == 7 and c["us_sites_abilene_equivalents"] == pytest.approx(9000 / 1200)
+    assert r.verdict == "holds_only_if" and "seven US sites" in _changed_line(r)
+
+
+def test_c8_keeps_the_cited_iea_2024_figures_and_shows_the_2025_ones():
+    r = RESULTS["C8"]
+    c = r.computed
+    assert c["ratio_base"] == pytest.approx(800 / 460) and c["ratio_high"] == pytest.approx(1050 / 460)
+    # IEA Energy and AI (2025-04): 415 TWh (2024) -> ~945 TWh (2030)
+    assert c["update_ratio"] == pytest.approx(945 / 415)
+    assert c["update_growth_per_yr"] == pytest.approx(0.1470, abs=1e-4)       # (945/415)^(1/6) - 1
+    assert c["update_trend_2026_twh"] == pytest.approx(415 * 1.1470 ** 2, rel=1e-3)  # ~546 TWh
+    assert c["update_share_of_country"] == pytest.approx(945 / 1013.5)
+    assert r.verdict == "holds_only_if" and "moved from 2026" in _changed_line(r)
+
+
+def test_c10_uses_the_catalog_gpu_price_of_the_economics_stage():
+    from stargate.economics import cost_data
+
+    r = RESULTS["C10"]
+    c = r.computed
+    price = catalog.accelerator("gb200").price_usd
+    network = cost_data()["it"]["network_storage_share"]
+    assert c["usd_per_gpu"] == price
+    assert c["usd_per_gw"] == pytest.approx(price * (1 + network) * 375_000 + 12.5e6 * 1000)
+    bernstein = "usd_per_gpu (Bernstein 2025, $3.4M compute per GB200 NVL72 rack / 72)"
+    assert c[bernstein] == pytest.approx(47_222.2, rel=1e-5)  # 3.4e6 / 72
+    assert c["usd_per_gpu (Morgan Stanley, $4M per rack / 72)"] == pytest.approx(55_555.6, rel=1e-5)
+    ft = "FT 2025-05, ~$40B for ~400,000 GB200 (scope not stated, likely incl. networking and systems)"
+    assert c[f"usd_per_gw (GPU at {ft}, all-in)"] == pytest.approx(100_000 * 375_000 + 12.5e9)  # $50B per GW
+    assert c["later_budget_usd_per_gw (OpenAI 2025-09-24: $400B over three years, ~7 GW)"] == pytest.approx(400e9 / 7)
+    assert c["published_usd_per_gw (NVIDIA, high)"] == 60e9 and c["claimed_usd_per_gw"] == [50e9, 50e9]
+    # was "holds" at $100k per GPU ($46B/GW); at the catalog price ~$33-35B/GW the claims' $50B/GW is
+    # only inside the published $33-60B/GW range
+    assert r.verdict == "holds_only_if" and "$400B over three years" in _changed_line(r)
+    override = claims_from_dict({"X": {**load_claims()["C10"].model_dump(exclude={"kind"}), "kind": "cost",
+                                       "chips_usd_per_gpu": 100_000.0}})
+    again = check_claims(override)[0]
+    assert again.computed["usd_per_gw"] == pytest.approx(100_000 * (1 + network) * 375_000 + 12.5e9)
+    assert again.verdict == "holds"
+
+
+def test_c11_c12_facts_are_updated_and_say_so():
+    c11, c12 = RESULTS["C11"], RESULTS["C12"]
+    assert any("winter-storm" in f for f in c11.computed["facts"])
+    assert any("2026-03-06" in f for f in c11.computed["facts"])
+    assert any("421 MW IT" in f for f in c11.computed["facts"]) and "leasing" in _changed_line(c11)
+    assert any("began 2025-07-30" in f for f in c12.computed["facts"]) and "1,920 MW" in _changed_line(c12)
+    assert (c11.verdict, c12.verdict) == ("holds", "holds_only_if")
+
+
 def test_malformed_claim_file_is_one_line(tmp_path):
     with pytest.raises(InputError, match="claim X1.count"):
         claims_from_dict({"X1": {"text": "t", "kind": "peak_flops", "accelerator": "gb200", "count": -3,

@@ -144,13 +144,32 @@ def check_training_time(c: TrainingTime) -> tuple[dict, Verdict, list[str]]:
     return computed, "does_not_hold", [*assumptions, reason]
 
 
+def _changed(c: Claim) -> list[str]:
+    """The assumption line saying which facts changed since the claim was made (none: no line)."""
+    changed = getattr(c, "facts_changed", [])
+    return ["facts changed since the claim: " + "; ".join(changed)] if changed else []
+
+
+def _within(value: float, low: float, high: float, tolerance: float = MATCH) -> bool:
+    return low * (1 - tolerance) <= value <= high * (1 + tolerance)
+
+
 def check_chip_count(c: ChipCount) -> tuple[dict, Verdict, list[str]]:
     per_gw = c.campus_gpus / c.campus_mw * 1000
     low, high = per_gw * c.programme_gw_low, per_gw * c.programme_gw_high
-    computed = {"gpus_per_gw": per_gw, "programme_gpus_low": low, "programme_gpus_high": high}
-    verdict: Verdict = "holds" if low * (1 - MATCH) <= c.claimed_count <= high * (1 + MATCH) else "does_not_hold"
-    return computed, verdict, [f"Abilene's density ({per_gw:,.0f} GPUs per GW) over {c.programme_gw_low:g}-"
-                               f"{c.programme_gw_high:g} GW; chips counted as Blackwell GPUs"]
+    computed = {"gpus_per_gw": per_gw, "programme_gpus_low": low, "programme_gpus_high": high,
+                "programme_superchips_low": low / 2, "programme_superchips_high": high / 2,
+                "gw_at_claimed_gpus": c.claimed_count / per_gw}
+    basis = [f"Abilene's density ({per_gw:,.0f} GPUs per GW) over {c.programme_gw_low:g}-{c.programme_gw_high:g} GW: "
+             f"{low / 1e6:.2f}-{high / 1e6:.2f} M Blackwell GPUs", *_changed(c)]
+    if _within(c.claimed_count, low, high):
+        return computed, "holds", [*basis, "chips counted as Blackwell GPUs"]
+    if _within(c.claimed_count, low / 2, high / 2):
+        return computed, "holds_only_if", [*basis, (
+            f"only if a chip is a GB200 superchip (2 GPUs): {low / 2e6:.2f}-{high / 2e6:.2f} M; "
+            f"{c.claimed_count / 1e6:g} M GPUs would fill only {c.claimed_count / per_gw:.1f} GW")]
+    return computed, "does_not_hold", [*basis, f"{c.claimed_count / 1e6:g} M GPUs fill "
+                                                f"{c.claimed_count / per_gw:.1f} GW"]
 
 
 def check_campus_power(c: CampusPower) -> tuple[dict, Verdict, list[str]]:
@@ -178,11 +197,21 @@ def check_campus_power(c: CampusPower) -> tuple[dict, Verdict, list[str]]:
 
 def check_programme_power(c: ProgrammePower) -> tuple[dict, Verdict, list[str]]:
     computed = {"campuses_at_claim": c.claimed_mw / c.campus_mw, "ten_campuses_mw": c.campuses_planned * c.campus_mw,
-                "planned_2025_mw": c.planned_2025_mw}
-    return computed, "holds_only_if", [
-        f"{c.claimed_mw / c.campus_mw:.1f} Abilene-size campuses fit in {c.claimed_mw:,.0f} MW; the "
-        f"{c.campuses_planned} planned campuses would need {c.campuses_planned * c.campus_mw:,.0f} MW and the 2025 "
-        f"plans already total ~{c.planned_2025_mw:,.0f} MW"]
+                "planned_2025_mw": c.planned_2025_mw, "planned_over_claim": c.planned_2025_mw / c.claimed_mw}
+    assumptions = [f"{c.claimed_mw / c.campus_mw:.1f} Abilene-size campuses fit in {c.claimed_mw:,.0f} MW; the "
+                   f"{c.campuses_planned} planned campuses would need {c.campuses_planned * c.campus_mw:,.0f} MW and "
+                   f"the 2025 plans already total ~{c.planned_2025_mw:,.0f} MW "
+                   f"(x{c.planned_2025_mw / c.claimed_mw:.1f} the claim)"]
+    if c.secured_mw:
+        computed |= {"secured_mw": c.secured_mw, "secured_over_claim": c.secured_mw / c.claimed_mw}
+        assumptions.append(f"{c.secured_mw:,.0f} MW secured is x{c.secured_mw / c.claimed_mw:.1f} the claim")
+    if c.us_sites and c.us_sites_mw:
+        computed |= {"us_sites": c.us_sites, "us_sites_mw": c.us_sites_mw,
+                     "us_sites_abilene_equivalents": c.us_sites_mw / c.campus_mw}
+        assumptions.append(f"{c.us_sites} US sites of {c.us_sites_mw:,.0f} MW "
+                           f"({c.us_sites_mw / c.campus_mw:.1f} Abilenes), not {c.campuses_planned} campuses")
+    return computed, "holds_only_if", [*assumptions, *_changed(c),
+                                       f"only as the 2024 plan: {c.claimed_mw:,.0f} MW is now a floor, not a ceiling"]
 
 
 def check_nuclear(c: NuclearEquivalence) -> tuple[dict, Verdict, list[str]]:
@@ -199,12 +228,33 @@ def check_nuclear(c: NuclearEquivalence) -> tuple[dict, Verdict, list[str]]:
 def check_energy_share(c: EnergyShare) -> tuple[dict, Verdict, list[str]]:
     computed = {f"ratio_{k}": getattr(c, f"projection_{k}_twh") / c.base_twh for k in ("low", "base", "high")}
     computed |= {"country_twh": c.country_twh, "base_share_of_country": c.projection_base_twh / c.country_twh}
+    later = _later_projection(c, computed)
     if c.projection_base_twh >= 2 * c.base_twh * (1 - MATCH) and c.projection_base_twh >= c.country_twh * (1 - MATCH):
-        return computed, "holds", ["the IEA base case doubles and reaches the country's consumption"]
+        return computed, "holds", ["the IEA base case doubles and reaches the country's consumption", *later]
     return computed, "holds_only_if", [
         f"the IEA high case ({c.projection_high_twh:,.0f} TWh, x{computed['ratio_high']:.2f}) doubles and passes "
         f"Japan ({c.country_twh:,.0f} TWh); the base case ({c.projection_base_twh:,.0f} TWh) is "
-        f"x{computed['ratio_base']:.2f}, {computed['base_share_of_country']:.0%} of Japan"]
+        f"x{computed['ratio_base']:.2f}, {computed['base_share_of_country']:.0%} of Japan", *later]
+
+
+def _later_projection(c: EnergyShare, computed: dict) -> list[str]:
+    """A later projection beside the cited one: its ratio, yearly growth and where its trend puts the claim year."""
+    if not (c.update_base_twh and c.update_base_year and c.update_projection_twh and c.update_projection_year):
+        return _changed(c)
+    years = c.update_projection_year - c.update_base_year
+    ratio = c.update_projection_twh / c.update_base_twh
+    growth = ratio ** (1 / years) - 1
+    computed |= {"update_ratio": ratio, "update_growth_per_yr": growth,
+                 "update_share_of_country": c.update_projection_twh / c.country_twh}
+    lines = [f"later projection: {c.update_base_twh:,.0f} TWh ({c.update_base_year}) -> "
+             f"{c.update_projection_twh:,.0f} TWh ({c.update_projection_year}), x{ratio:.2f} at {growth:.1%}/yr, "
+             f"{computed['update_share_of_country']:.0%} of the country's {c.country_twh:,.0f} TWh"]
+    if c.claim_year:
+        trend = c.update_base_twh * (1 + growth) ** (c.claim_year - c.update_base_year)
+        computed[f"update_trend_{c.claim_year}_twh"] = trend
+        lines.append(f"on that trend {c.claim_year} reaches ~{trend:,.0f} TWh: the doubling and the country "
+                     f"comparison move from {c.claim_year} to {c.update_projection_year}")
+    return [*lines, *_changed(c)]
 
 
 GPT4O_CLASS = ModelSpec(name="GPT-4o-class MoE (assumed)", layers=80, hidden=8192, heads=64, kv_heads=8,
@@ -236,17 +286,73 @@ def check_query_energy(c: QueryEnergy) -> tuple[dict, Verdict, list[str]]:
     return computed, "does_not_hold", [*assumptions, f"a typical query is ~{typical:.1f} searches"]
 
 
+def _gpu_prices(c: Cost) -> tuple[float, dict[str, float], dict[str, float]]:
+    """The GPU price (the catalog's, as in ``stargate economics``, unless overridden), the published per-GPU
+    compute prices (rack prices / GPUs per rack; the catalog's low-high if it has them) and all-in prices."""
+    acc = catalog.accelerator(c.accelerator)
+    price = c.chips_usd_per_gpu or acc.price_usd
+    if price is None:
+        raise ValueError(f"{c.accelerator} has no catalog price: give chips_usd_per_gpu")
+    compute = {f"{k} / {acc.scaleup_domain}": v / acc.scaleup_domain for k, v in c.published_usd_per_rack.items()}
+    for bound in ("low", "high"):
+        value = getattr(acc, f"price_usd_{bound}", None)
+        if value:
+            compute[f"catalog {bound}"] = value
+    return price, compute, dict(c.published_usd_per_gpu)
+
+
 def check_cost(c: Cost) -> tuple[dict, Verdict, list[str]]:
-    per_gw = c.chips_usd_per_gpu * c.gpus_per_gw + c.site_usd_per_mw * 1000
-    computed = {"usd_per_gw": per_gw, **{f"usd_for_{gw:g}_gw": gw * per_gw for gw in c.programme_gw}}
-    ok = all(any(abs(gw * per_gw / usd - 1) <= CLOSE for gw in c.programme_gw) for usd in c.claimed_usd)
-    return computed, "holds" if ok else "does_not_hold", [
-        f"${c.chips_usd_per_gpu:,.0f} per GPU all-in and ${c.site_usd_per_mw / 1e6:.1f}M per MW of site: "
-        f"${per_gw / 1e9:,.0f}B per GW; {', '.join(f'{gw:g} GW' for gw in c.programme_gw)} of campuses"]
+    from stargate.economics import cost_data
+
+    costs = cost_data()
+    network = costs["it"]["network_storage_share"]
+    site = c.site_usd_per_mw or costs["site"]["usd_per_mw"]
+    price, compute, all_in = _gpu_prices(c)
+
+    def usd_per_gw(gpu_usd: float, with_network: bool = True) -> float:
+        return gpu_usd * (1 + network if with_network else 1) * c.gpus_per_gw + site * 1000
+
+    per_gw = usd_per_gw(price)
+    computed: dict[str, Any] = {"usd_per_gpu": price, "usd_per_gw": per_gw,
+                                **{f"usd_for_{gw:g}_gw": gw * per_gw for gw in c.programme_gw},
+                                **{f"gw_for_{usd / 1e9:g}_gusd": usd / per_gw for usd in c.claimed_usd}}
+    computed |= {f"usd_per_gpu ({k})": v for k, v in compute.items()}
+    computed |= {f"usd_per_gw (GPU at {k})": usd_per_gw(v) for k, v in compute.items()}
+    computed |= {f"usd_per_gw (GPU at {k}, all-in)": usd_per_gw(v, False) for k, v in all_in.items()}
+    computed |= {f"published_usd_per_gw ({k})": v for k, v in c.published_usd_per_gw.items()}
+    for b in c.later_budgets:
+        computed[f"later_budget_usd ({b.what})"] = b.usd
+        if b.gw:
+            computed[f"later_budget_usd_per_gw ({b.what})"] = b.usd / b.gw
+    pairs = (list(zip(c.claimed_usd, c.programme_gw, strict=True)) if len(c.claimed_usd) == len(c.programme_gw)
+             else [(usd, gw) for usd in c.claimed_usd for gw in c.programme_gw])  # each figure with its GW
+    implied = [usd / gw for usd, gw in pairs]
+    computed["claimed_usd_per_gw"] = implied
+    origin = "override" if c.chips_usd_per_gpu else "catalog, as in stargate economics"
+    read_as = ", ".join(f"{gw:g} GW" for gw in c.programme_gw)
+    basis = [f"${price:,.0f} per {c.accelerator} GPU ({origin}) + {network:.0%} network and storage, "
+             f"${site / 1e6:.1f}M per MW of site: ${per_gw / 1e9:,.1f}B per GW; claims read as {read_as}",
+             *_changed(c)]
+    if compute or all_in:
+        basis.append("published GPU prices: " + ", ".join(f"{k} ${v:,.0f}" for k, v in (compute | all_in).items()))
+    if all(any(abs(gw * per_gw / u - 1) <= CLOSE for v, gw in pairs if v == u) for u in c.claimed_usd):
+        return computed, "holds", basis
+    published = [*c.published_usd_per_gw.values(), *(usd_per_gw(v) for v in compute.values()),
+                 *(usd_per_gw(v, False) for v in all_in.values())]
+    bottom_up = ", ".join(f"${usd / 1e9:g}B buys {usd / per_gw:.1f} GW" for usd in c.claimed_usd)
+    if published and all(any(_within(v / gw, min(published), max(published), 0.0) for v, gw in pairs if v == u)
+                         for u in c.claimed_usd):
+        return computed, "holds_only_if", [*basis, (
+            f"only at the upper, all-in end of published costs: the claims imply "
+            f"{', '.join(f'${u / 1e9:g}B / {gw:g} GW' for u, gw in pairs)} = "
+            f"{'-'.join(sorted({f'${x / 1e9:.0f}B' for x in implied}))} per GW, inside the published "
+            f"${min(published) / 1e9:.0f}-{max(published) / 1e9:.0f}B per GW but "
+            f"{max(implied) / per_gw - 1:.0%} above the bottom-up ${per_gw / 1e9:.1f}B ({bottom_up})")]
+    return computed, "does_not_hold", [*basis, bottom_up]
 
 
 def check_facts(c: Facts) -> tuple[dict, Verdict, list[str]]:
-    return {"facts": c.facts}, c.verdict, [c.condition] if c.condition else ["sourced facts, no computation"]
+    return {"facts": c.facts}, c.verdict, [c.condition or "sourced facts, no computation", *_changed(c)]
 
 
 CHECKERS = {"peak_flops": check_peak_flops, "training_time": check_training_time, "chip_count": check_chip_count,

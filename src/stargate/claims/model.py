@@ -18,6 +18,10 @@ class _Claim(BaseModel):
     sources: list[str] = Field(min_length=1)
 
 
+class _Updated(_Claim):
+    facts_changed: list[str] = []   # what later reporting changed (each with its source); shown in the output
+
+
 class PeakFlops(_Claim):
     kind: Literal["peak_flops"]
     accelerator: str
@@ -38,7 +42,7 @@ class TrainingTime(_Claim):
     reference_days: float | None = Field(default=None, gt=0)
 
 
-class ChipCount(_Claim):
+class ChipCount(_Updated):
     kind: Literal["chip_count"]
     claimed_count: float = Field(gt=0)
     campus_gpus: float = Field(gt=0)
@@ -54,12 +58,15 @@ class CampusPower(_Claim):
     claimed_mw: float = Field(gt=0)
 
 
-class ProgrammePower(_Claim):
+class ProgrammePower(_Updated):
     kind: Literal["programme_power"]
     claimed_mw: float = Field(gt=0)
     campus_mw: float = Field(gt=0)
     campuses_planned: int = Field(ge=1)
     planned_2025_mw: float = Field(gt=0)
+    secured_mw: float | None = Field(default=None, gt=0)
+    us_sites: int | None = Field(default=None, ge=1)
+    us_sites_mw: float | None = Field(default=None, gt=0)
 
 
 class NuclearEquivalence(_Claim):
@@ -69,13 +76,18 @@ class NuclearEquivalence(_Claim):
     reactor_capacity_factor: float = Field(gt=0, le=1)
 
 
-class EnergyShare(_Claim):
+class EnergyShare(_Updated):
     kind: Literal["energy_share"]
     base_twh: float = Field(gt=0)
     projection_low_twh: float = Field(gt=0)
     projection_base_twh: float = Field(gt=0)
     projection_high_twh: float = Field(gt=0)
     country_twh: float = Field(gt=0)
+    claim_year: int | None = None
+    update_base_twh: float | None = Field(default=None, gt=0)     # a later projection: base year and value
+    update_base_year: int | None = None
+    update_projection_twh: float | None = Field(default=None, gt=0)
+    update_projection_year: int | None = None
 
 
 class QueryEnergy(_Claim):
@@ -85,16 +97,28 @@ class QueryEnergy(_Claim):
     published_query_wh: list[float] = Field(min_length=1)
 
 
-class Cost(_Claim):
+class Budget(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    usd: float = Field(gt=0)
+    gw: float | None = Field(default=None, gt=0)
+    what: str
+
+
+class Cost(_Updated):
     kind: Literal["cost"]
     claimed_usd: list[float] = Field(min_length=1)
-    chips_usd_per_gpu: float = Field(gt=0)
+    accelerator: str = "gb200"                                     # its catalog price is the economics stage's
+    chips_usd_per_gpu: float | None = Field(default=None, gt=0)    # override of the catalog price
     gpus_per_gw: float = Field(gt=0)
-    site_usd_per_mw: float = Field(gt=0)
+    site_usd_per_mw: float | None = Field(default=None, gt=0)      # default: the economics stage's
     programme_gw: list[float] = Field(min_length=1)
+    published_usd_per_rack: dict[str, float] = {}                  # per scale-up rack (NVL72)
+    published_usd_per_gpu: dict[str, float] = {}                   # per GPU, taken as all-in
+    published_usd_per_gw: dict[str, float] = {}
+    later_budgets: list[Budget] = []
 
 
-class Facts(_Claim):
+class Facts(_Updated):
     kind: Literal["facts"]
     verdict: Literal["holds", "holds_only_if", "does_not_hold"]
     condition: str = ""
