@@ -136,7 +136,7 @@ def test_plan_cli_shows_training_draw_and_refuses_air_cooled_nvl72(tmp_path):
     text = re.sub(r"[│\s]+", " ", out.stdout)  # table cells wrapped over lines, joined again
     assert out.exit_code == 0 and "draw in training" in text and "network and storage" in text
     bad = tmp_path / "air.toml"
-    text = stargate.scenario.default_scenario_text().replace('cooling = "liquid"', 'cooling = "air"')
+    text = stargate.scenario.default_scenario_text().replace("[facility]\n", '[facility]\ncooling = "air"\n')
     bad.write_text(text)
     out = CliRunner().invoke(app, ["plan", str(bad)])
     assert out.exit_code == 2 and "facility.rack_kw = 132.0" in out.stderr and "Traceback" not in out.output

@@ -18,6 +18,7 @@ import numpy as np
 from stargate import catalog
 from stargate.catalog import Accelerator
 from stargate.cluster import Cluster
+from stargate.deployment import Deployment, check_source_notes, resolve_deployment
 from stargate.economics import EconomicsResult, campus_economics
 from stargate.errors import InputError, require_range
 from stargate.facility import (
@@ -134,6 +135,7 @@ def resolve_cluster(scenario: Scenario) -> Cluster:
         per_gpu = catalog.accelerators()[acc.key.removesuffix("-superchip")]
         acc = per_gpu
     acc.dense_tflops(scenario.workload.precision)  # raises if the precision is unsupported
+    check_source_notes(scenario, acc)
     return Cluster(
         accelerator=acc, n_gpus=gpus,
         scaleup_domain=section.scaleup_domain or acc.scaleup_domain,
@@ -155,6 +157,7 @@ class PlanResult:
     supply: SupplyOutcome | None = None
     economics: EconomicsResult | None = None
     roadmap_p50: dict[str, float] | None = None
+    deployment: Deployment | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary of every stage result (numbers in the units of their names)."""
@@ -168,6 +171,7 @@ class PlanResult:
             "supply": None if self.supply is None else _supply_dict(self.supply, self.training),
             "economics": None if self.economics is None else self.economics.to_dict(),
             "roadmap_p50": self.roadmap_p50,
+            "deployment": _jsonable(self.deployment),
         }
 
 
@@ -255,46 +259,56 @@ def plan(scenario: Scenario) -> PlanResult:
     workload, cluster, performance, training = run.workload, run.cluster, run.performance, run.training
     refs = catalog.references()
     fs = scenario.facility
+    deployment = resolve_deployment(scenario, cluster.accelerator)
+    cooling_name = deployment.cooling.value
     profiles = site_profiles(scenario.site.lat_deg, scenario.site.lon_deg, scenario.supply.weather_source)
-    cooling = cooling_system(fs.cooling)
+    cooling = cooling_system(cooling_name)
     if fs.pue is not None:
         pue, basis = fs.pue, "given in scenario"  # the hourly load still follows the climate's PUE shape
     else:
         pue = pue_from_climate(cooling, profiles.temperature_c)
-        basis = f"{fs.cooling} cooling in the site's hourly temperature ({profiles.label})"
+        basis = f"{cooling_name} cooling in the site's hourly temperature ({profiles.label})"
+    if deployment.tdp_w_per_gpu.value is None:
+        raise InputError("facility.accelerator_tdp_w", None,
+                         f"{cluster.accelerator.key} has no published TDP: give the power per chip in watts")
     facility = facility_power(
-        n_gpus=cluster.n_gpus, tdp_w_per_gpu=fs.accelerator_tdp_w or cluster.tdp_w_per_gpu,
-        server_overhead_factor=fs.server_overhead_factor, pue=pue, utilisation=fs.utilisation,
+        n_gpus=cluster.n_gpus, tdp_w_per_gpu=deployment.tdp_w_per_gpu.value,
+        server_overhead_factor=deployment.server_overhead_factor.value, pue=pue, utilisation=fs.utilisation,
         nuclear_unit_mw=refs["nuclear_unit"].values["value_mw"],
         japan_twh=refs["japan_electricity"].values["value_twh"],
         reported_capacity_mw=fs.reported_capacity_mw, pue_basis=basis,
         training_power_fraction=fs.training_power_fraction, idle_power_fraction=fs.idle_power_fraction,
-        it_overhead_factor=fs.it_overhead_factor or facility_catalog().it_over_server_factor, rack_kw=fs.rack_kw,
-        cooling=cooling, wue_l_per_kwh=fs.wue_l_per_kwh,
+        it_overhead_factor=fs.it_overhead_factor or facility_catalog().it_over_server_factor,
+        rack_kw=deployment.rack_kw.value, cooling=cooling, wue_l_per_kwh=fs.wue_l_per_kwh,
         free_cooling_hours=free_cooling_hours(cooling, profiles.temperature_c),
     )
-    load = campus_load_mw(scenario, facility.facility_power_mw, profiles, training.n_gpus_used)
+    load = campus_load_mw(scenario, facility.facility_power_mw, profiles, training.n_gpus_used, cooling_name)
     supply = optimise_supply(load, profiles, scenario.supply, facility.facility_power_mw / cluster.n_gpus)
-    price = cluster.accelerator.price_usd  # rent-only parts (TPU, Trainium) have none: no economics
+    price = deployment.price_usd_per_gpu.value  # rent-only parts (TPU, Trainium) have none: no economics
     economics = None if price is None else campus_economics(
-        cluster.n_gpus, price / cluster.accelerator.gpus_per_unit, facility.facility_power_mw,
+        cluster.n_gpus, price, facility.facility_power_mw,
         supply.result.load_mwh, supply.result.cost_usd_per_mwh, scenario.facility.utilisation,
         training.n_gpus_used * training.wall_clock_days * 24,
         onsite_generation_capex_usd=_onsite_capex(supply))
     roadmap = simulate(load_programme(), ROADMAP_TRAJECTORIES_IN_PLAN, seed=0)
     year = min(max(float(roadmap.quarters.index[0]), PLAN_ROADMAP_YEAR), float(roadmap.quarters.index[-1]))
     return PlanResult(scenario, workload, cluster, performance, training, facility, supply, economics,
-                      {"year": year, **roadmap.p50_at(year)})
+                      {"year": year, **roadmap.p50_at(year)}, deployment)
 
 
-def campus_load_mw(scenario: Scenario, facility_power_mw: float, profiles: HourlyProfiles, job_gpus: int
-                   ) -> np.ndarray:
-    """The campus's hourly load as :func:`plan` feeds it to the supply stage (stargate.facility). [MW]"""
+def campus_load_mw(scenario: Scenario, facility_power_mw: float, profiles: HourlyProfiles, job_gpus: int,
+                   cooling: str | None = None) -> np.ndarray:
+    """The campus's hourly load as :func:`plan` feeds it to the supply stage (stargate.facility). [MW]
+
+    ``cooling`` defaults to the deployment's (scenario, else the accelerator's catalog entry).
+    """
     fs = scenario.facility
+    if cooling is None:
+        cooling = resolve_deployment(scenario, resolve_cluster(scenario).accelerator).cooling.value
     return hourly_load_mw(
         facility_power_mw, fs.utilisation, training_power_fraction=fs.training_power_fraction,
         idle_power_fraction=fs.idle_power_fraction, inference_share=fs.inference_share, job_gpus=job_gpus,
-        pue_hourly=hourly_pue(fs.cooling, profiles.temperature_c))
+        pue_hourly=hourly_pue(cooling, profiles.temperature_c))
 
 
 def _onsite_capex(outcome: SupplyOutcome) -> float:

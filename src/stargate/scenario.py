@@ -123,6 +123,8 @@ class ClusterSection(_Section):
         default="gpu", description="What `count` counts: GPUs (or chips) or 2-GPU superchips")
     scaleup_domain: int | None = Field(default=None, ge=1, le=1_000_000, description="GPUs per NVLink domain")
     scaleout_gbit_s: float | None = Field(default=None, gt=0, le=100_000, description="NIC Gb/s per GPU")
+    price_usd_per_gpu: float | None = Field(default=None, gt=0, le=10_000_000,
+                                            description="Purchase price per GPU/chip; default: catalog")
 
     @field_validator("accelerator")
     @classmethod
@@ -165,20 +167,21 @@ class PerformanceSection(_Section):
 class FacilitySection(_Section):
     """Power of the site around the accelerators."""
 
-    server_overhead_factor: float = Field(
-        default=1.5, ge=1, le=5, description="Server/rack power / accelerator TDP (CPUs, memory, NICs, fans)")
+    server_overhead_factor: float | None = Field(
+        default=None, ge=1, le=5,
+        description="Server/rack power / accelerator TDP (CPUs, memory, NICs, fans); default: catalog")
     it_overhead_factor: float | None = Field(
         default=None, ge=1, le=3, description="All IT / server power (switches, storage); default: catalog, 1.14")
     pue: float | None = Field(default=None, ge=1, le=3,
                               description="Facility power / IT power; default: from cooling and the site's climate")
-    cooling: Literal["liquid", "air"] = "liquid"
+    cooling: Literal["liquid", "air"] | None = Field(default=None, description="default: catalog")
     utilisation: float = Field(default=0.8, ge=0, le=1, description="Mean load over the year / nameplate")
     training_power_fraction: float = Field(
         default=0.76, gt=0, le=1, description="Average draw in training / nameplate (DGX H100: <= 76 %)")
     idle_power_fraction: float = Field(
         default=0.25, ge=0, le=1, description="Draw of an idle cluster / nameplate (assumption)")
     inference_share: float = Field(default=0.0, ge=0, le=1, description="Share of IT capacity serving inference")
-    rack_kw: float = Field(default=132.0, gt=0, le=2000, description="IT power per rack (GB200 NVL72: 132 kW)")
+    rack_kw: float | None = Field(default=None, gt=0, le=2000, description="IT power per rack; default: catalog")
     wue_l_per_kwh: float | None = Field(default=None, ge=0, le=20, description="Site water per IT kWh")
     accelerator_tdp_w: float | None = Field(
         default=None, gt=0, le=10_000, description="Power per GPU/chip where the catalog has none (TPU, Trainium)")

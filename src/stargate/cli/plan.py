@@ -10,12 +10,13 @@ from rich.table import Table
 
 from stargate import catalog
 from stargate.cli.app import app, console, emit_json, handles_input_errors
+from stargate.errors import InputError
 from stargate.facility import cooling_system, facility_catalog
 from stargate.frontier import compute_laws
 from stargate.output import to_json, write_atomic
 from stargate.perf.layouts import ZERO_NAMES
 from stargate.pipeline import PlanResult, plan
-from stargate.scenario import default_scenario, default_scenario_text, load_scenario
+from stargate.scenario import Scenario, default_scenario, default_scenario_text, load_scenario, scenario_from_dict
 
 scenario_app = typer.Typer(help="Inspect scenarios.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
@@ -34,9 +35,15 @@ def plan_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print all results as JSON")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Directory to write results.json into")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report with plots")] = None,
+    largest_run_days: Annotated[float | None, typer.Option(
+        "--largest-run-days", help="Plan the largest compute-optimal run that trains in this many days")] = None,
+    run_flop: Annotated[float | None, typer.Option(
+        "--run-flop", help="Plan a compute-optimal run of this many FLOP (e.g. 3e27)")] = None,
 ) -> None:
     """Run every stage on a scenario and print the summary with the sources behind each input."""
     scenario = load_scenario(scenario_file) if scenario_file else default_scenario()
+    if largest_run_days is not None or run_flop is not None:
+        scenario = frontier_variant(scenario, largest_run_days, run_flop)
     result = plan(scenario)
     text = to_json(result.to_dict())
     if out is not None:
@@ -53,6 +60,47 @@ def plan_command(
         for path in (out / "results.json" if out else None, report):
             if path is not None:
                 console.print(f"wrote {path}")
+
+
+DEPLOYMENT_LABELS = {
+    "scaleup_domain": ("scale-up domain", "{:,} GPUs"),
+    "scaleout_gbit_s": ("scale-out NIC", "{:,.0f} Gb/s"),
+    "tdp_w_per_gpu": ("board power", "{:,.0f} W"),
+    "server_overhead_factor": ("server overhead", "× {:.2f}"),
+    "rack_kw": ("rack power", "{:,.0f} kW"),
+    "cooling": ("cooling", "{}"),
+    "price_usd_per_gpu": ("price per GPU", "${:,.0f}"),
+}
+
+
+def print_deployment(result: PlanResult, cite: _Sources) -> None:
+    """The accelerator-dependent values the plan used, each "given" or "catalog" (stargate.deployment)."""
+    if result.deployment is None:
+        return
+    table = Table(title=f"Accelerator-dependent settings ({result.cluster.accelerator.key})", title_justify="left")
+    for column, justify in (("setting", "left"), ("value", "right"), ("from", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    notes = result.scenario.sources
+    for name, value, basis in result.deployment.rows():
+        label, fmt = DEPLOYMENT_LABELS[name]
+        field = ("facility." if name in ("server_overhead_factor", "rack_kw", "cooling") else "cluster.") + name
+        table.add_row(label, "—" if value is None else fmt.format(value), basis + " " + cite.ref(notes.get(field, "")))
+    console.print(table)
+
+
+def frontier_variant(scenario: Scenario, run_days: float | None, training_flop: float | None) -> Scenario:
+    """The scenario with its workload replaced by a frontier run of ``run_days`` or ``training_flop``.
+
+    The laws, precision, sequence length and batch settings of the scenario's workload are kept.
+    """
+    if run_days is not None and training_flop is not None:
+        raise InputError("--largest-run-days", run_days, "give --largest-run-days or --run-flop, not both")
+    kept = scenario.workload.model_dump(include={"scaling_law", "batch_law", "max_batch_tokens", "precision",
+                                                 "seq_len", "global_batch_tokens"}, exclude_none=True)
+    size = {"run_days": run_days} if run_days is not None else {"training_flop": training_flop}
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    data["workload"] = kept | size
+    return scenario_from_dict(data)
 
 
 class _Sources:
@@ -120,8 +168,10 @@ def print_summary(result: PlanResult) -> None:
         table.add_row("with failures", f"{tr.wall_clock_days:,.2f} days", f"goodput {tr.goodput:.1%}")
     table.add_row("accelerator power", f"{fa.accelerator_power_mw:,.0f} MW",
                   f"{cl.n_gpus:,} × {fa.accelerator_power_mw * 1e6 / cl.n_gpus:,.0f} W TDP")
-    table.add_row("IT power", f"{fa.it_power_mw:,.0f} MW", f"× {sc.facility.server_overhead_factor} server overhead "
-                  f"(hosts {fa.host_power_mw:,.0f} MW) " + cite.ref(src.get("facility.server_overhead_factor", ""))
+    dep = result.deployment
+    overhead, rack_kw, cooling_name = (dep.server_overhead_factor.value, dep.rack_kw.value, dep.cooling.value)
+    table.add_row("IT power", f"{fa.it_power_mw:,.0f} MW", f"× {overhead:.2f} server overhead "
+                  f"(hosts {fa.host_power_mw:,.0f} MW){cite.ref(src.get('facility.server_overhead_factor', ''))}"
                   + f", × {(fa.it_power_mw / (fa.accelerator_power_mw + fa.host_power_mw)):.2f} network and storage "
                   f"({fa.network_storage_power_mw:,.0f} MW) " + cite.ref(*facility_catalog().sources[:1]))
     free = "" if fa.free_cooling_hours is None else f"; {fa.free_cooling_hours:,} h/yr of free cooling"
@@ -130,9 +180,9 @@ def print_summary(result: PlanResult) -> None:
     table.add_row("draw in training", f"{fa.training_facility_power_mw:,.0f} MW",
                   f"IT at {sc.facility.training_power_fraction:.0%} of nameplate (DGX H100 ≤ 76 %) "
                   + cite.ref("Newkirk et al. (2025), arXiv:2506.14551") + f"; idle IT {fa.idle_it_power_mw:,.0f} MW")
-    table.add_row("racks, water", f"{fa.racks:,} racks", f"at {sc.facility.rack_kw:,.0f} kW; "
+    table.add_row("racks, water", f"{fa.racks:,} racks", f"at {rack_kw:,.0f} kW; "
                   f"{fa.water_m3_per_yr / 1e6:,.2f} million m³ of water a year at {fa.wue_l_per_kwh:.2f} L/kWh "
-                  f"({sc.facility.cooling} cooling) " + cite.ref(*cooling_system(sc.facility.cooling).sources[-2:]))
+                  f"({cooling_name} cooling) " + cite.ref(*cooling_system(cooling_name).sources[-2:]))
     if fa.reported_capacity_mw:
         table.add_row("reported capacity", f"{fa.reported_capacity_mw:,.0f} MW",
                       cite.ref(src.get("facility.reported_capacity_mw", "")))
@@ -164,6 +214,7 @@ def print_summary(result: PlanResult) -> None:
                       f"{rm['accelerators'] / 1e6:,.2f} M accelerators, {rm['cumulative_capex_usd'] / 1e9:,.0f} G$; "
                       "stargate roadmap for the fan")
     console.print(table)
+    print_deployment(result, cite)
     console.print("Sources:")
     for i, text in enumerate(cite.items, 1):
         console.print(f"  [{i}] {text}", markup=False, highlight=False)
