@@ -28,6 +28,7 @@ from stargate.claims.model import (
     TrainingTime,
 )
 from stargate.inference import ServingAssumptions, serve
+from stargate.pipeline import TrainingRun
 from stargate.workload import ModelSpec
 
 Verdict = Literal["holds", "holds_only_if", "does_not_hold"]
@@ -84,19 +85,28 @@ def _training_flop(model_key: str) -> float:
     return model_flop_per_token(ModelSpec.from_catalog(entry)) * entry.training_tokens
 
 
-def _realistic_hours(c: TrainingTime, flop: float, unit: str) -> tuple[float, float, float, str]:
-    """Performance-model prediction (best layout and job size): failure-free hours, MFU, wall hours."""
-    from stargate import plan, scenario_from_dict
+def _realistic_run(c: TrainingTime, flop: float, accelerator: str, count: int, unit: str) -> TrainingRun:
+    """The step model's best layout and job size for the claimed run (stargate.pipeline.train).
 
-    model = c.model if catalog.model(c.model).has_shape else c.proxy_model
-    if model is None:
-        raise ValueError(f"{c.model} has no shape and no proxy_model")
-    result = plan(scenario_from_dict({
-        "name": "claim check", "workload": {"model": model, "training_flop": flop, "precision": "bf16"},
-        "cluster": {"accelerator": c.accelerator, "count": c.count, "unit": unit}}))
-    tr = result.training
-    note = "" if model == c.model else f"shape of {model} as a proxy"
-    return tr.days * 24, tr.mfu, tr.wall_clock_days * 24, note
+    A model with a (published or rumoured) shape keeps it; one with only a compute estimate (Grok 3)
+    becomes the compute-optimal dense run of that budget. Estimates train with the batch law's batch
+    for their budget, published runs with their own (stargate.frontier).
+    """
+    from stargate.pipeline import train
+    from stargate.scenario import scenario_from_dict
+
+    model = c.proxy_model or c.model
+    workload = ({"model": model, "training_flop": flop} if catalog.model(model).has_shape
+                else {"training_flop": flop})
+    return train(scenario_from_dict({
+        "name": "claim check", "workload": workload | {"precision": "bf16"},
+        "cluster": {"accelerator": accelerator, "count": count, "unit": unit}}))
+
+
+def _run_facts(run: TrainingRun) -> dict[str, Any]:
+    tr = run.training
+    return {"hours_failure_free": tr.days * 24, "hours_with_failures": tr.wall_clock_days * 24, "mfu": tr.mfu,
+            "gpus_used": tr.n_gpus_used}
 
 
 def check_training_time(c: TrainingTime) -> tuple[dict, Verdict, list[str]]:
@@ -116,13 +126,29 @@ def check_training_time(c: TrainingTime) -> tuple[dict, Verdict, list[str]]:
         assumptions.append(f"the reference run ({c.reference_count:,} {c.reference_accelerator}, "
                            f"{c.reference_days:g} days) implies {ref_mfu:.1%} MFU of dense BF16")
         computed["claimed_speedup"] = c.reference_days * 24 / c.claimed_hours
-    for unit in ("gpu", "superchip"):
-        hours, mfu, wall, note = _realistic_hours(c, flop, unit)
-        computed[f"predicted_hours ({unit}, BF16, failure-free)"] = hours
-        computed[f"predicted_hours ({unit}, BF16, with failures)"] = wall
-        computed[f"predicted_mfu ({unit})"] = mfu
-        if note and note not in assumptions:
-            assumptions.append(note)
+    runs = {unit: _realistic_run(c, flop, c.accelerator, c.count, unit) for unit in ("gpu", "superchip")}
+    for unit, run in runs.items():
+        facts = _run_facts(run)
+        computed[f"predicted_hours ({unit}, BF16, failure-free)"] = facts["hours_failure_free"]
+        computed[f"predicted_hours ({unit}, BF16, with failures)"] = facts["hours_with_failures"]
+        computed[f"predicted_mfu ({unit})"] = facts["mfu"]
+        computed[f"predicted_gpus_used ({unit})"] = facts["gpus_used"]
+    wl = runs["gpu"].workload
+    computed["global_batch_tokens"] = wl.global_batch_tokens
+    shape = "its rumoured shape" if wl.compute_optimal is None else f"the compute-optimal dense shape ({wl.spec.name})"
+    assumptions.append(f"predicted with {shape}, a {wl.global_batch_tokens / 1e6:,.1f}M-token batch "
+                       f"({wl.batch_basis}) and the step model's best layout and job size")
+    if c.reference_accelerator and c.reference_count:
+        ref = _run_facts(_realistic_run(c, flop, c.reference_accelerator, c.reference_count, "gpu"))
+        computed["reference_predicted_hours (failure-free)"] = ref["hours_failure_free"]
+        computed["reference_predicted_hours (with failures)"] = ref["hours_with_failures"]
+        computed["reference_predicted_mfu"] = ref["mfu"]
+        faster = ref["hours_failure_free"] / computed["predicted_hours (superchip, BF16, failure-free)"]
+        computed["predicted_speedup (superchip reading, failure-free)"] = faster
+        claimed = f", not {computed['claimed_speedup']:.0f}x" if "claimed_speedup" in computed else ""
+        assumptions.append(f"the same machinery predicts {ref['hours_failure_free'] / 24:,.0f} days failure-free "
+                           f"({ref['mfu']:.0%} MFU) on the reference {c.reference_count:,} {c.reference_accelerator}: "
+                           f"the claimed cluster read as superchips is {faster:.1f}x faster{claimed}")
     impossible = [k for k, v in implied.items() if "dense" in k and v > 1]
     if impossible:
         assumptions.append("physically impossible (> 100 % of the dense peak): " + ", ".join(
@@ -132,6 +158,12 @@ def check_training_time(c: TrainingTime) -> tuple[dict, Verdict, list[str]]:
                        + ", ".join(f"{k} {implied[k]:.0%}" for k in sparse))
     best_hours = min(computed["predicted_hours (superchip, BF16, failure-free)"],
                      computed["predicted_hours (gpu, BF16, failure-free)"])
+    fast = runs["superchip"].training
+    assumptions.append(
+        f"why {fast.days * 24:,.0f} h on the superchip reading: {flop:.2g} FLOP / ({fast.mfu:.0%} MFU x "
+        f"{fast.peak_flop_s / 1e18:,.0f} EFLOP/s of the {fast.n_gpus_used:,} GPUs the best job uses); the "
+        f"{wl.global_batch_tokens / 1e6:,.1f}M-token batch leaves {wl.global_batch_tokens / fast.n_gpus_used:,.0f} "
+        "tokens per GPU per step, so pipeline bubbles and communication cap the MFU")
     if best_hours <= c.claimed_hours * (1 + CLOSE):
         return computed, "holds", [*assumptions, f"the step model predicts {best_hours:,.0f} h"]
     plausible = [k for k, v in implied.items() if "dense" in k and v <= BEST_PUBLISHED_MFU]
