@@ -13,6 +13,7 @@ from stargate.cli.app import app, console, emit_json, handles_input_errors
 from stargate.errors import InputError
 from stargate.facility import cooling_system, facility_catalog
 from stargate.frontier import compute_laws
+from stargate.goodput import reliability_data
 from stargate.output import to_json, write_atomic
 from stargate.perf.layouts import ZERO_NAMES
 from stargate.pipeline import PlanResult, plan
@@ -165,7 +166,12 @@ def print_summary(result: PlanResult) -> None:
                   "given " + cite.ref(src.get("performance.mfu", "")))
     table.add_row("training time", f"{tr.days:,.2f} days", "C / (MFU × peak), failure-free")
     if tr.goodput < 1:
-        table.add_row("with failures", f"{tr.wall_clock_days:,.2f} days", f"goodput {tr.goodput:.1%}")
+        rel = reliability_data()
+        per_hour = rel["interruptions"]["per_gpu_hour"] * tr.n_gpus_used
+        table.add_row("with failures", f"{tr.wall_clock_days:,.2f} days",
+                      f"goodput {tr.goodput:.1%}: {per_hour:,.1f} interruptions an hour at Llama 3's rate per GPU, "
+                      f"{rel['restart']['seconds'] / 60:,.0f} min to restart, Daly-optimal checkpoints "
+                      + cite.ref(*rel["interruptions"]["sources"], *rel["restart"]["sources"][:1]))
     table.add_row("accelerator power", f"{fa.accelerator_power_mw:,.0f} MW",
                   f"{cl.n_gpus:,} × {fa.accelerator_power_mw * 1e6 / cl.n_gpus:,.0f} W TDP")
     dep = result.deployment
