@@ -50,6 +50,15 @@ class Accelerator:
     tdp_w: float | None = None
     price_usd: float | None = None
     bf16_sparse_tflops_vendor_headline: float | None = None
+    # published per-unit price range around the central price_usd [USD]
+    price_usd_low: float | None = None
+    price_usd_high: float | None = None
+    estimate: bool = False  # pre-release: announced figures, not a shipping datasheet
+    # facility defaults of the reference deployment (server or rack, cooling) for this accelerator
+    server_overhead_factor: float | None = None  # server (rack) power / (accelerators x tdp_w) [-]
+    rack_kw: float | None = None  # IT power per rack [kW]
+    gpus_per_rack: int | None = None  # GPUs (not superchips) per rack
+    cooling: Literal["liquid", "air"] | None = None
     notes: str = ""
 
     def dense_tflops(self, precision: Precision) -> float:
