@@ -23,6 +23,10 @@ class Phase(_Strict):
     online: float | None = Field(default=None, ge=2000, le=2100,
                                  description="Reported online at this date [decimal year]: a fact, not sampled")
     mw: float = Field(gt=0, le=100_000, description="Facility power of the phase [MW]")
+    buildings: int = Field(default=1, ge=1, le=1000,
+                           description="Energised one at a time, evenly spaced from first_online to the finish")
+    first_online: float | None = Field(default=None, ge=2000, le=2100,
+                                       description="Planned date the first building energises [decimal year]")
 
     @model_validator(mode="after")
     def _dated(self) -> Phase:
@@ -30,6 +34,10 @@ class Phase(_Strict):
             raise ValueError("give duration_yr (planned) or online (reported online date)")
         if self.online is not None and self.online <= self.start:
             raise ValueError("online must be after start")
+        if self.online is not None and self.buildings > 1:
+            raise ValueError("a phase reported online is one event: give its buildings as phases of their own")
+        if self.first_online is not None and not self.start < self.first_online <= self.end:
+            raise ValueError("first_online must lie after start and no later than the phase's finish")
         return self
 
     @property
@@ -40,6 +48,11 @@ class Phase(_Strict):
     @property
     def planned_duration_yr(self) -> float:
         return self.end - self.start
+
+    @property
+    def first_duration_yr(self) -> float:
+        """Planned time to the first building (the whole phase when it energises at once) [yr]."""
+        return (self.first_online if self.first_online is not None else self.end) - self.start
 
 
 class Campus(_Strict):

@@ -83,24 +83,38 @@ def simulate(programme: Programme, trajectories: int = 10_000, seed: int = 0,
     overrun = _lognormal(rng, r.overrun_median, r.overrun_sigma, trajectories)
     capex = capex_plan * (tariff * overrun)[:, None]
 
-    # chips a phase gets: the vendor's delivered share in the year the phase comes online
-    year_index = np.clip(np.searchsorted(years, np.floor(online)), 0, len(years) - 1)
-    share = np.where(reported, 1.0, np.take_along_axis(supply_share, year_index, axis=1))  # installed chips
-    planned_gpus = mw * gpus_per_mw
+    # a phase of n buildings energises them one at a time, evenly spaced from its first building to its
+    # finish, each planned date stretched by the phase's delay and gated by its grid wait; the phase is
+    # online when its last building is
+    buildings = np.array([p.buildings for _, p in phases])
+    owner = np.repeat(np.arange(n_ph), buildings)
+    first = np.array([p.first_duration_yr for _, p in phases])
+    step = np.concatenate([np.arange(n) / max(n - 1, 1) for n in buildings])
+    delay = build / duration
+    part = first[owner] + (duration - first)[owner] * step
+    b_online = start[owner] + np.maximum(part * delay[:, owner], part + wait[:, owner])
+    b_online = np.where(reported[owner], start[owner] + duration[owner], b_online)
+    # chips a building gets: the vendor's delivered share in the year it comes online
+    year_index = np.clip(np.searchsorted(years, np.floor(b_online)), 0, len(years) - 1)
+    share = np.where(reported[owner], 1.0, np.take_along_axis(supply_share, year_index, axis=1))
+    b_mw = mw[owner] / buildings[owner]
+    planned_gpus = b_mw * gpus_per_mw[owner]
+    b_flop = gpu_flop[owner]
+    b_campus = campus_of[owner]
     quarters = np.arange(programme.start_year, programme.end_year + 1e-9, 0.25)
     rows = {}
     for i, q in enumerate(quarters):
-        live = online <= q
+        live = b_online <= q
         gpus = np.where(live, planned_gpus * share, 0.0)
         spent = capex * np.clip((q - start) / np.maximum(online - start, 1e-9), 0.0, 1.0)
         run_start = q - RUN_DAYS / 365.0
-        ready = online <= run_start
-        flop_s = np.where(ready, planned_gpus * share * gpu_flop, 0.0)
+        ready = b_online <= run_start
+        flop_s = np.where(ready, planned_gpus * share * b_flop, 0.0)
         per_campus = np.zeros((trajectories, len(campuses)))
-        np.add.at(per_campus.T, campus_of, flop_s.T)
+        np.add.at(per_campus.T, b_campus, flop_s.T)
         run = RUN_MFU * RUN_DAYS * 86400.0
-        metrics = {"mw_online": np.where(live, mw, 0.0).sum(axis=1), "accelerators": gpus.sum(axis=1),
-                   "peak_flop_s": (gpus * gpu_flop).sum(axis=1), "cumulative_capex_usd": spent.sum(axis=1),
+        metrics = {"mw_online": np.where(live, b_mw, 0.0).sum(axis=1), "accelerators": gpus.sum(axis=1),
+                   "peak_flop_s": (gpus * b_flop).sum(axis=1), "cumulative_capex_usd": spent.sum(axis=1),
                    "largest_run_one_campus_flop": per_campus.max(axis=1) * run,
                    "largest_run_all_campuses_flop": per_campus.sum(axis=1) * run}
         rows[round(float(q), 2)] = {f"{k}_p{p}": float(np.percentile(v, p)) for k, v in metrics.items()
