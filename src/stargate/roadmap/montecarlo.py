@@ -95,35 +95,64 @@ def simulate(programme: Programme, trajectories: int = 10_000, seed: int = 0,
     b_online = start[owner] + np.maximum(part * delay[:, owner], part + wait[:, owner])
     b_online = np.where(reported[owner], start[owner] + duration[owner], b_online)
     # chips a building gets: the vendor's delivered share in the year it comes online
-    year_index = np.clip(np.searchsorted(years, np.floor(b_online)), 0, len(years) - 1)
+    year_index = np.clip(np.floor(b_online).astype(np.int64) - years[0], 0, len(years) - 1)
     share = np.where(reported[owner], 1.0, np.take_along_axis(supply_share, year_index, axis=1))
     b_mw = mw[owner] / buildings[owner]
     planned_gpus = b_mw * gpus_per_mw[owner]
     b_flop = gpu_flop[owner]
-    b_campus = campus_of[owner]
     quarters = np.arange(programme.start_year, programme.end_year + 1e-9, 0.25)
-    rows = {}
-    for i, q in enumerate(quarters):
-        live = b_online <= q
-        gpus = np.where(live, planned_gpus * share, 0.0)
-        spent = capex * np.clip((q - start) / np.maximum(online - start, 1e-9), 0.0, 1.0)
-        run_start = q - RUN_DAYS / 365.0
-        ready = b_online <= run_start
-        flop_s = np.where(ready, planned_gpus * share * b_flop, 0.0)
-        per_campus = np.zeros((trajectories, len(campuses)))
-        np.add.at(per_campus.T, b_campus, flop_s.T)
-        run = RUN_MFU * RUN_DAYS * 86400.0
-        metrics = {"mw_online": np.where(live, b_mw, 0.0).sum(axis=1), "accelerators": gpus.sum(axis=1),
-                   "peak_flop_s": (gpus * b_flop).sum(axis=1), "cumulative_capex_usd": spent.sum(axis=1),
-                   "largest_run_one_campus_flop": per_campus.max(axis=1) * run,
-                   "largest_run_all_campuses_flop": per_campus.sum(axis=1) * run}
-        rows[round(float(q), 2)] = {f"{k}_p{p}": float(np.percentile(v, p)) for k, v in metrics.items()
-                                    for p in PERCENTILES}
-        if progress is not None:
-            progress((i + 1) / len(quarters))
+    gpus = planned_gpus * share
+    live_from = _first_quarter(b_online, programme.start_year, len(quarters))  # a building counts from here
+    ready_from = _first_quarter(b_online + RUN_DAYS / 365.0, programme.start_year, len(quarters))  # a run ends
+    run = RUN_MFU * RUN_DAYS * 86400.0
+    metrics = {"mw_online": _by_quarter(live_from, np.broadcast_to(b_mw, gpus.shape), len(quarters)),
+               "accelerators": _by_quarter(live_from, gpus, len(quarters)),
+               "peak_flop_s": _by_quarter(live_from, gpus * b_flop, len(quarters))}
+    if progress is not None:
+        progress(0.4)
+    largest = np.zeros((trajectories, len(quarters)))
+    every = np.zeros((trajectories, len(quarters)))
+    for k in range(len(campuses)):
+        cols = campus_of[owner] == k
+        flop_s = _by_quarter(ready_from[:, cols], gpus[:, cols] * b_flop[cols], len(quarters))
+        np.maximum(largest, flop_s, out=largest)
+        every += flop_s
+    metrics["largest_run_one_campus_flop"] = largest * run
+    metrics["largest_run_all_campuses_flop"] = every * run
+    if progress is not None:
+        progress(0.8)
+    spent = np.stack([(capex * np.clip((q - start) / np.maximum(online - start, 1e-9), 0.0, 1.0)).sum(axis=1)
+                      for q in quarters], axis=1)
+    metrics["cumulative_capex_usd"] = spent
+    order = ("mw_online", "accelerators", "peak_flop_s", "cumulative_capex_usd", "largest_run_one_campus_flop",
+             "largest_run_all_campuses_flop")
+    pct = {k: np.percentile(metrics[k], PERCENTILES, axis=0) for k in order}
+    rows = {round(float(q), 2): {f"{k}_p{p}": float(pct[k][j, i]) for k in order for j, p in enumerate(PERCENTILES)}
+            for i, q in enumerate(quarters)}
+    if progress is not None:
+        progress(1.0)
     online_pct = pd.DataFrame({f"p{p}": np.percentile(online, p, axis=0) for p in PERCENTILES},
                               index=[f"{c.name} / {ph.name}" for c, ph in phases])
     return RoadmapResult(pd.DataFrame.from_dict(rows, orient="index"), trajectories, seed, online_pct)
+
+
+def _first_quarter(date: np.ndarray, start_year: float, n_quarters: int) -> np.ndarray:
+    """Index of the first quarter ``start_year + k/4`` at or after ``date`` (``n_quarters`` if none)."""
+    k = np.ceil((date - start_year) * 4.0 - 1e-9)
+    return np.clip(k, 0, n_quarters).astype(np.int64)
+
+
+def _by_quarter(first_quarter: np.ndarray, values: np.ndarray, n_quarters: int) -> np.ndarray:
+    """Per trajectory and quarter, the sum of ``values`` whose ``first_quarter`` index has been reached.
+
+    One weighted bincount over (trajectory, quarter) cells and a cumulative sum, instead of a masked sum
+    per quarter.
+    """
+    rows = first_quarter.shape[0]
+    index = np.arange(rows)[:, None] * (n_quarters + 1) + first_quarter
+    counts = np.bincount(index.ravel(), weights=np.asarray(values, dtype=float).ravel(),
+                         minlength=rows * (n_quarters + 1))
+    return counts.reshape(rows, n_quarters + 1).cumsum(axis=1)[:, :n_quarters]
 
 
 def largest_run_flop(power_gw: float, flop_s_per_facility_watt: float, mfu: float = RUN_MFU,
