@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-import pytest
-
 import stargate
 
 PACKAGE = Path(stargate.__file__).resolve().parent
@@ -23,18 +21,8 @@ def workspace_mentions(root: Path) -> list[str]:
     return found
 
 
-# being rewritten to cite primary sources in a parallel change; drop from here (and the xfail) when clean
-PENDING = ("catalog/accelerators.toml", "catalog/sources.toml")
-
-
-@pytest.mark.xfail(strict=False, reason="workspace paths still in " + ", ".join(PENDING))
 def test_shipped_text_files_cite_no_workspace_paths():
     mentions = workspace_mentions(PACKAGE)
-    assert not mentions, "workspace paths in shipped files:\n" + "\n".join(mentions)
-
-
-def test_no_workspace_paths_outside_the_pending_files():
-    mentions = [m for m in workspace_mentions(PACKAGE) if not m.startswith(tuple(f + ":" for f in PENDING))]
     assert not mentions, "workspace paths in shipped files:\n" + "\n".join(mentions)
 
 
