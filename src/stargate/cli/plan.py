@@ -12,7 +12,7 @@ from stargate import catalog
 from stargate.cli.app import app, console, emit_json, handles_input_errors
 from stargate.errors import InputError
 from stargate.facility import cooling_system, facility_catalog
-from stargate.frontier import compute_laws
+from stargate.frontier import compute_laws, law_sources
 from stargate.goodput import reliability_data
 from stargate.output import to_json, write_atomic
 from stargate.perf.layouts import ZERO_NAMES
@@ -147,7 +147,8 @@ def print_summary(result: PlanResult) -> None:
             size_basis = (f"compute-optimal by {compute_laws()[opt.law]['name']} {cite.ref(*wl.sources[:1])}: "
                           f"{opt.tokens_per_param:.1f} tokens per parameter; " + size_basis)
         table.add_row("parameters, tokens", f"{shape.params / 1e9:,.0f}B, {wl.tokens / 1e12:,.1f}T", size_basis)
-    batch_refs = [s for s in wl.sources if "batch" in s.lower()] if wl.batch_basis.startswith("DeepSeek") else []
+    from_law = wl.batch_basis not in ("given in scenario", "published with the model (catalog)")
+    batch_refs = law_sources(None, sc.workload.batch_law) if from_law else ()
     table.add_row("global batch", f"{wl.global_batch_tokens / 1e6:,.1f}M tokens",
                   wl.batch_basis + " " + cite.ref(*batch_refs))
     if perf.best is not None:
