@@ -97,3 +97,45 @@ def test_co2_frontier_is_monotone():
     assert (np.diff(frontier["co2_g_per_kwh"]) <= 1e-3).all()
     assert (np.diff(frontier["cost_usd_per_mwh"]) >= -1e-3).all()
     assert frontier["co2_g_per_kwh"].iloc[-1] < 0.5 * frontier["co2_g_per_kwh"].iloc[0]
+
+
+def test_representative_days_keep_the_year_energy_the_peak_and_the_worst_weather_days():
+    import numpy as np
+    import pandas as pd
+
+    from stargate.supply.repdays import representative_days
+
+    rng = np.random.default_rng(4)
+    hours = 8760
+    load = 1000 + 200 * np.sin(np.arange(hours) / 24 * 2 * np.pi) + rng.normal(0, 30, hours)
+    load[5000:5024] += 400  # one heat-wave day
+    wind = np.clip(rng.beta(2, 2, hours), 0, 1)
+    wind[3000:3024] = 0.01  # a windless day
+    avail = pd.DataFrame({"wind": wind, "gas_cc": np.full(hours, 0.95)})
+    out_load, out_avail, weights, period = representative_days(load, avail, 12, seed=1)
+    assert weights @ out_load == pytest.approx(load.sum(), rel=1e-12)  # annual energy exactly
+    assert weights.sum() == hours and len(np.unique(period)) == 12
+    assert out_load.max() == pytest.approx(load.max())                 # the peak-load day is kept as it is
+    assert out_avail["wind"].min() == pytest.approx(0.01)              # and the windless day
+    assert weights @ out_avail["wind"] == pytest.approx(wind.sum(), rel=0.01)
+    assert bool((out_avail["gas_cc"] == 0.95).all())  # constant availabilities stay as they are
+
+
+def test_least_cost_on_representative_days_is_within_1pct_of_the_full_year():
+    import stargate
+    from stargate.pipeline import campus_load_mw
+    from stargate.supply import build_problem, mixes, solve_lp
+    from stargate.weather import site_profiles
+
+    sc = stargate.default_scenario()
+    profiles = site_profiles(sc.site.lat_deg, sc.site.lon_deg, "texas")
+    load = campus_load_mw(sc, 1130.0, profiles, 245_760)
+    techs = mixes()["least_cost"]["technologies"]
+    full = solve_lp(build_problem(load, profiles, techs, 2030))
+    days = solve_lp(build_problem(load, profiles, techs, 2030, representative=16))
+    assert days.total_cost_usd == pytest.approx(full.total_cost_usd, rel=0.01)
+    assert days.load_mwh == pytest.approx(full.load_mwh, rel=1e-9)
+    for tech, mw in full.capacity_mw.items():
+        if mw > 0.05 * sum(full.capacity_mw.values()):
+            assert days.capacity_mw[tech] == pytest.approx(mw, rel=0.10), tech
+    assert "simplex" in days.method
