@@ -139,3 +139,22 @@ def test_least_cost_on_representative_days_is_within_1pct_of_the_full_year():
         if mw > 0.05 * sum(full.capacity_mw.values()):
             assert days.capacity_mw[tech] == pytest.approx(mw, rel=0.10), tech
     assert "simplex" in days.method
+
+
+def test_an_islanded_campus_builds_n_plus_1_on_site_and_imports_nothing():
+    import stargate
+    from stargate.errors import InputError
+    from stargate.supply import SupplySection, optimise_supply
+
+    data = stargate.default_scenario().model_dump(mode="json", exclude_none=True)
+    data["supply"] = {"mix": "offgrid_gas"}
+    data["workload"] = {"training_flop": 1e26}
+    result = stargate.plan(stargate.scenario_from_dict(data))
+    r, techs = result.supply.result, result.supply.problem.technologies
+    assert not set(techs["kind"]) & {"grid", "ppa"}
+    peak = float(result.supply.problem.load_mw.max())
+    # N+1: available turbine capacity covers the peak with one 36.05 MW unit lost (Abilene: 360.5 MW / 10)
+    assert r.capacity_mw["gas_turbine"] * 0.95 == pytest.approx(peak + 36.05, rel=1e-6)
+    with pytest.raises(InputError, match="unit size for gas_cc"):
+        optimise_supply(result.supply.problem.load_mw, TEXAS, SupplySection(mix="least_cost", grid=False,
+                                                                             redundant_units=1), 1.0)

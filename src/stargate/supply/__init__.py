@@ -38,6 +38,9 @@ __all__ = [
 ]
 
 
+GRID_DELIVERED = ("grid", "ppa")  # technology kinds an islanded campus cannot use
+
+
 @lru_cache(maxsize=1)
 def mixes() -> dict[str, dict]:
     """The shipped supply mixes (a)-(g) and a least-cost reference."""
@@ -57,6 +60,10 @@ class SupplySection(BaseModel):
     reserve_margin: float | None = Field(default=None, ge=0, le=5)
     year: int | None = Field(default=None, ge=2024, le=2100)
     weather_source: Literal["auto", "texas", "synthetic", "pvgis"] = "auto"
+    grid: bool | None = Field(default=None, description="false: islanded campus (no grid import, no grid-delivered"
+                              " PPA); default: the mix's")
+    redundant_units: int | None = Field(default=None, ge=0, le=10,
+                                        description="N+k: firm capacity also covers k lost units; default: the mix's")
 
 
 @dataclass(frozen=True)
@@ -74,9 +81,19 @@ class SupplyOutcome:
 def build_problem(load_mw: np.ndarray, profiles: HourlyProfiles, technologies: list[str], year: int = 2030,
                   co2_price_usd_per_t: float = 0.0, cfe_share: float | None = None,
                   reserve_margin: float | None = None, fixed_mw: dict[str, float] | None = None,
-                  representative: int | None = None, seed: int = 0) -> SupplyProblem:
-    """The supply problem of a load and a site; ``representative`` = number of days kept (None: full year)."""
+                  representative: int | None = None, seed: int = 0, grid: bool = True,
+                  redundant_units: int = 0) -> SupplyProblem:
+    """The supply problem of a load and a site; ``representative`` = number of days kept (None: full year).
+
+    ``grid = False`` islands the campus: technologies delivered over the grid (import, PPAs) are dropped.
+    """
     techs = technology_table(technologies)
+    if not grid:
+        techs = techs[~techs["kind"].isin(GRID_DELIVERED)]
+        if techs.empty:
+            raise InputError("supply.grid", False, f"leaves no technology of {', '.join(technologies)}: an islanded "
+                             "campus needs on-site generation")
+        fixed_mw = {k: v for k, v in (fixed_mw or {}).items() if k in techs.index}
     hours = len(load_mw)
     availability = pd.DataFrame(index=range(hours))
     for g in techs.index:
@@ -91,7 +108,7 @@ def build_problem(load_mw: np.ndarray, profiles: HourlyProfiles, technologies: l
     else:
         load, availability, weights, period = representative_days(load, availability, representative, seed)
     return SupplyProblem(load, availability, techs, weights, period, co2_price_usd_per_t, None, cfe_share,
-                         reserve_margin, fixed_mw or {}, year)
+                         reserve_margin, fixed_mw or {}, year, redundant_units)
 
 
 def optimise_supply(load_mw: np.ndarray, profiles: HourlyProfiles, section: SupplySection, mw_per_gpu: float
@@ -107,7 +124,10 @@ def optimise_supply(load_mw: np.ndarray, profiles: HourlyProfiles, section: Supp
         section.cfe_share if section.cfe_share is not None else mix.get("cfe_share"),
         section.reserve_margin if section.reserve_margin is not None else mix.get("reserve_margin"),
         mix.get("fixed_mw"),
-        None if section.mode == "full_year" else section.representative_days)
+        None if section.mode == "full_year" else section.representative_days,
+        grid=section.grid if section.grid is not None else mix.get("grid", True),
+        redundant_units=section.redundant_units if section.redundant_units is not None
+        else mix.get("redundant_units", 0))
     result = solve_lp(problem)
     return SupplyOutcome(section.mix, mix["description"], profiles.label, result,
                          result.cost_usd_per_mwh * mw_per_gpu, problem)

@@ -61,6 +61,24 @@ class _Index:
         return out
 
 
+def largest_unit_mw(problem: SupplyProblem) -> float:
+    """The largest unit among the allowed on-site generators (N+k needs each one's unit size). [MW]"""
+    techs = problem.technologies
+    generators = techs[techs["kind"] == "generator"]
+    unsized = [g for g in generators.index if not np.isfinite(generators.at[g, "unit_mw"])]
+    if problem.redundant_units and unsized:
+        raise InputError("supply.redundant_units", problem.redundant_units,
+                         f"needs a unit size for {', '.join(unsized)} (unit_mw in the technology catalog); "
+                         "remove it from the mix or set redundant_units = 0")
+    return float(generators["unit_mw"].max()) if len(generators) else 0.0
+
+
+def firm_requirement_mw(problem: SupplyProblem) -> float:
+    """Available firm capacity the reserve constraint asks for: (1 + margin) x peak + k x largest unit. [MW]"""
+    margin = problem.reserve_margin or 0.0
+    return (1 + margin) * float(problem.load_mw.max()) + problem.redundant_units * largest_unit_mw(problem)
+
+
 def solve_lp(problem: SupplyProblem) -> SupplyResult:
     """Solve ``problem`` with HiGHS on a directly assembled sparse LP.
 
@@ -145,13 +163,14 @@ def solve_lp(problem: SupplyProblem) -> SupplyResult:
         vals = np.concatenate([w * techs.at[g, "co2_t_per_mwh"] for g in gens])
         rows_ub.append(sp.csr_matrix((vals, (np.zeros(len(cols), dtype=int), cols)), shape=(1, n_cols)))
         b_ub.append(np.array([problem.co2_cap_t]))
-    if problem.reserve_margin is not None:
-        constraints.append("reserve_margin")
+    if problem.reserve_margin is not None or problem.redundant_units:
+        # available firm capacity >= (1 + margin) x peak + k x the largest unit (N+k, islanded campuses)
+        constraints.append("reserve_margin" if problem.reserve_margin is not None else "redundant_units")
         firm = [g for g in techs.index if techs.at[g, "kind"] in ("generator", "grid", "ppa", "storage")]
         cols = np.array([cap[g] for g in firm])
         vals = -np.array([techs.at[g, "availability"] for g in firm])
         rows_ub.append(sp.csr_matrix((vals, (np.zeros(len(cols), dtype=int), cols)), shape=(1, n_cols)))
-        b_ub.append(np.array([-(1 + problem.reserve_margin) * problem.load_mw.max()]))
+        b_ub.append(np.array([-firm_requirement_mw(problem)]))
 
     matrix = sp.vstack(rows_ub + rows_eq, format="csc")
     n_ub = sum(len(b) for b in b_ub)

@@ -30,6 +30,7 @@ class SupplyProblem:
     reserve_margin: float | None = None  # firm capacity >= (1 + margin) x peak load [-]
     fixed_mw: dict[str, float] = field(default_factory=dict)
     year: int = 2030
+    redundant_units: int = 0             # N+k: firm capacity also covers the loss of k of the largest units
 
     def __post_init__(self) -> None:
         n = len(self.load_mw)
@@ -42,6 +43,8 @@ class SupplyProblem:
             require_range("supply.cfe_share", self.cfe_share, 0.0, 1.0)
         if self.reserve_margin is not None:
             require_range("supply.reserve_margin", self.reserve_margin, 0.0, 5.0)
+        if self.redundant_units < 0:
+            raise InputError("supply.redundant_units", self.redundant_units, "must be >= 0")
         for name, mw in self.fixed_mw.items():
             if name not in self.technologies.index:
                 raise InputError("supply.fixed_mw", name, "must name an allowed technology")

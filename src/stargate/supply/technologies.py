@@ -37,7 +37,7 @@ def technology_table(names: list[str] | None = None, wacc: float | None = None,
 
     Columns: kind, fixed_usd_per_mw_yr (annualised capex + FOM), marginal_usd_per_mwh (VOM + fuel or
     energy price), co2_t_per_mwh, availability, max_mw, duration_h, efficiency, carbon_free, profile,
-    earliest_year, lead_time_yr, speculative, name.
+    earliest_year, lead_time_yr, speculative, name, unit_mw (size of one unit, where given: N+k reserves).
     """
     cat = technology_catalog()
     defaults = cat["defaults"]
@@ -68,5 +68,6 @@ def technology_table(names: list[str] | None = None, wacc: float | None = None,
             "carbon_free": bool(t["carbon_free"]), "profile": t.get("profile", ""),
             "earliest_year": t.get("earliest_year", 2000), "lead_time_yr": t.get("lead_time_yr", 0),
             "speculative": bool(t.get("speculative", False)), "capex_usd_per_mw": capex,
+            "unit_mw": t.get("unit_mw", float("nan")),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
