@@ -6,8 +6,9 @@ hourly load and, for every weather-dependent technology, its day of lowest mean 
 energy system design", Renewable Energy 117, and of tsam). The other days are clustered by k-means on
 their daily profiles (Nahmmacher et al. 2016, "Carpe diem", Energy 112); each cluster is represented by
 its medoid day, weighted by the cluster's size, and rescaled so that its load energy and each capacity
-factor's daily mean equal the cluster's means. Annual load energy is therefore reproduced exactly, and
-annual renewable yields up to the clipping of capacity factors at 1. Storage cycles within each day.
+factor's daily mean equal the cluster's means, clipped at the year's peak load and at a capacity factor
+of 1. Annual load energy and renewable yields are therefore reproduced up to that clipping (exactly for
+a smooth load). Storage cycles within each day.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def representative_days(load_mw: np.ndarray, availability: pd.DataFrame, days: i
     varying = [c for c in availability.columns if availability[c].max() > availability[c].min()]
     profiles = {c: availability[c].to_numpy(dtype=float)[: n_days * 24].reshape(n_days, 24) for c in varying}
     extremes = extreme_days(load, profiles)[: days - 1]
+    peak = float(load.max())
     rest = np.setdiff1d(np.arange(n_days), extremes)
     x = np.hstack([load[rest] / max(load.max(), 1e-9), *(p[rest] for p in profiles.values())])
     centroids, labels = kmeans2(x, days - len(extremes), seed=seed, minit="++")
@@ -61,7 +63,7 @@ def representative_days(load_mw: np.ndarray, availability: pd.DataFrame, days: i
             continue
         local = np.flatnonzero(labels == k)
         medoid = members[np.argmin(((x[local] - centroids[k]) ** 2).sum(axis=1))]
-        out_load.append(_rescaled(load[medoid], load[members].mean(), None))
+        out_load.append(_rescaled(load[medoid], load[members].mean(), peak))  # never above the year's peak
         for c in varying:
             out_avail[c].append(_rescaled(profiles[c][medoid], profiles[c][members].mean(), 1.0))
         weights.append(float(len(members)))
