@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -73,7 +74,8 @@ def calibration_from_dict(data: dict[str, Any]) -> Calibration:
     return Calibration(**{k: float(glob[k]) for k in GLOBAL_FIELDS}, families=families, mamf_fraction=mamf)
 
 
+@lru_cache(maxsize=1)
 def load_calibration() -> Calibration:
-    """The shipped calibration (``stargate/catalog/calibration.toml``)."""
+    """The shipped calibration (``stargate/catalog/calibration.toml``), read once (Calibration is frozen)."""
     text = resources.files("stargate.catalog").joinpath("calibration.toml").read_text(encoding="utf-8")
     return calibration_from_dict(tomllib.loads(text))
