@@ -1,0 +1,59 @@
+"""What-if: overrides, comparison, sweeps (serial and Dask, resume), uncertainty bands, sensitivity."""
+
+from __future__ import annotations
+
+import pytest
+
+from stargate import InputError, default_scenario
+from stargate.economics import cost_data
+from stargate.whatif import apply_overrides, evaluate, parse_value
+from stargate.whatif.overrides import catalog_patched
+
+
+def test_parse_value_is_toml_then_string():
+    assert parse_value("100000") == 100000 and parse_value("1.2") == 1.2 and parse_value("3e27") == 3e27
+    assert parse_value("true") is True and parse_value("h100-sxm") == "h100-sxm" and parse_value('"x y"') == "x y"
+    assert parse_value("none") is None
+
+
+def test_overrides_apply_and_validate():
+    sc = apply_overrides(default_scenario(), ["cluster.accelerator=h100-sxm", "cluster.count=100000",
+                                              "facility.pue=none", "workload.run_days=60"])
+    assert (sc.cluster.accelerator, sc.cluster.count, sc.facility.pue, sc.workload.run_days) == \
+        ("h100-sxm", 100000, None, 60)
+    assert default_scenario().cluster.count == 450000  # the input is not changed
+
+
+@pytest.mark.parametrize(("item", "field"), [
+    ("cluster.cnt=5", "cluster.cnt"), ("cluster.count=abc", "cluster.count"), ("cluster.count=0", "cluster.count"),
+    ("cluster.accelerator=tpu-v99", "cluster.accelerator"), ("workload.training_flop=1e27", "workload.training_flop"),
+    ("facility.pue.x=1", "facility.pue.x"), ("nosuch=1", "nosuch"), ("cluster=3", "cluster"),
+])
+def test_override_errors_name_the_field(item, field):
+    with pytest.raises(InputError) as err:
+        apply_overrides(default_scenario(), [item])
+    assert str(err.value).startswith(field + " = ") and "\n" not in str(err.value)
+
+
+def test_catalog_patch_is_applied_and_restored():
+    base = cost_data()["site"]["usd_per_mw"]
+    with catalog_patched({"catalog.costs.site.usd_per_mw": 2 * base}):
+        assert cost_data()["site"]["usd_per_mw"] == 2 * base
+    assert cost_data()["site"]["usd_per_mw"] == base
+    with pytest.raises(InputError, match=r"^catalog\.costs\.site\.nope = "), catalog_patched(
+            {"catalog.costs.site.nope": 1.0}):
+        pass
+
+
+def test_evaluate_matches_plan_and_moves_with_inputs():
+    import stargate
+    from stargate.whatif import headline
+
+    sc = default_scenario()
+    row = evaluate(sc)
+    assert row == headline(stargate.plan(sc))
+    assert 90 < row["training_days_with_failures"] <= 100 and 1000 < row["facility_mw"] < 1200
+    dearer = evaluate(sc, {"catalog.costs.site.usd_per_mw": 25e6, "error.mfu_factor": 0.8})
+    assert dearer["capex_busd"] > row["capex_busd"] and dearer["usd_per_gpu_hour"] > row["usd_per_gpu_hour"]
+    assert dearer["training_days"] == pytest.approx(row["training_days"] / 0.8)
+    assert dearer["facility_mw"] == row["facility_mw"]
