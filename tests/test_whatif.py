@@ -57,3 +57,28 @@ def test_evaluate_matches_plan_and_moves_with_inputs():
     assert dearer["capex_busd"] > row["capex_busd"] and dearer["usd_per_gpu_hour"] > row["usd_per_gpu_hour"]
     assert dearer["training_days"] == pytest.approx(row["training_days"] / 0.8)
     assert dearer["facility_mw"] == row["facility_mw"]
+
+
+def test_compare_table_and_cli(tmp_path):
+    from typer.testing import CliRunner
+
+    from stargate.cli import app
+    from stargate.scenario import default_scenario_text
+    from stargate.whatif.compare import compare
+
+    a = tmp_path / "a.toml"
+    a.write_text(default_scenario_text())
+    b = tmp_path / "b.toml"
+    b.write_text(default_scenario_text().replace("count = 450000", "count = 300000"))
+    frame = compare(a, b)
+    assert frame.at["gpus", "difference"] == -150_000 and frame.at["gpus", "change_pct"] == pytest.approx(-100 / 3)
+    assert frame.at["facility_mw", "b"] == pytest.approx(frame.at["facility_mw", "a"] * 2 / 3)
+    assert frame.at["training_run_musd", "a"] > 1000
+    runner = CliRunner()
+    out = runner.invoke(app, ["compare", str(a), str(b)], env={"COLUMNS": "80"})
+    assert out.exit_code == 0 and "GPUs in the cluster" in out.output
+    assert max(len(line) for line in out.output.splitlines()) <= 80
+    csv = runner.invoke(app, ["compare", str(a), str(b), "--csv", "--set", "facility.pue=1.3"])
+    assert csv.exit_code == 0 and csv.output.startswith("figure,label,unit,a,b,difference,change_pct")
+    bad = runner.invoke(app, ["compare", str(a), str(b), "--set", "cluster.cont=3"])
+    assert bad.exit_code == 2 and "cluster.cont" in bad.output

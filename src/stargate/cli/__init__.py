@@ -12,6 +12,7 @@ from stargate.cli import perf as _perf  # noqa: F401
 from stargate.cli import plan as _plan  # noqa: F401
 from stargate.cli import roadmap as _roadmap  # noqa: F401
 from stargate.cli import supply as _supply  # noqa: F401
+from stargate.cli import whatif as _whatif  # noqa: F401
 from stargate.cli.app import app
 
 __all__ = ["app", "main"]
