@@ -82,3 +82,71 @@ def test_compare_table_and_cli(tmp_path):
     assert csv.exit_code == 0 and csv.output.startswith("figure,label,unit,a,b,difference,change_pct")
     bad = runner.invoke(app, ["compare", str(a), str(b), "--set", "cluster.cont=3"])
     assert bad.exit_code == 2 and "cluster.cont" in bad.output
+
+
+SWEEP = """seed = 3
+chunk_size = 2
+[design]
+method = "lhs"
+samples = 6
+[fields]
+"facility.pue" = { low = 1.1, high = 1.4 }
+"catalog.costs.site.usd_per_mw" = { low = 10e6, high = 15e6 }
+"""
+
+
+def test_sweep_serial_equals_dask_and_resume(tmp_path, monkeypatch):
+    import importlib
+
+    import pandas as pd
+
+    import stargate
+
+    sweep_module = importlib.import_module("stargate.whatif.sweep")  # the module, not stargate.whatif.sweep()
+
+    spec = tmp_path / "sweep.toml"
+    spec.write_text(SWEEP)
+    serial = stargate.sweep(spec, tmp_path / "serial")
+    assert len(serial) == 6 and list(serial["scenario"]) == list(range(6))
+    assert serial["facility_mw"].is_monotonic_increasing == serial["facility.pue"].is_monotonic_increasing
+    assert serial["capex_busd"].nunique() == 6 and (serial["facility_mw"] > 900).all()
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "serial" / "sweep.csv"), serial, check_dtype=False)
+    dask = stargate.sweep(spec, tmp_path / "dask", serial=False, workers=2)
+    pd.testing.assert_frame_equal(serial, dask)
+    # stop after two of three chunks, then resume: only the third is computed
+    out = tmp_path / "resumed"
+    design = sweep_module.load_sweep(spec)
+    calls = []
+    real = sweep_module.run_chunk
+
+    def stop_after_two(base_json, rows, first):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(first)
+        return real(base_json, rows, first)
+
+    monkeypatch.setattr(sweep_module, "run_chunk", stop_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        sweep_module.run_sweep(design, out, serial=True)
+    assert len(list(out.glob("chunk-*.parquet"))) == 2 and not (out / "sweep.csv").exists()
+    calls.clear()
+    monkeypatch.setattr(sweep_module, "run_chunk", lambda b, r, f: calls.append(f) or real(b, r, f))
+    resumed = sweep_module.run_sweep(design, out, serial=True, resume=True)
+    assert calls == [4]
+    pd.testing.assert_frame_equal(resumed, serial)
+
+
+@pytest.mark.parametrize(("line", "field"), [('"cluster.cnt" = [1, 2]', "cluster.cnt"),
+                                             ('"facility.pue" = [0.5]', "facility.pue"),
+                                             ('"catalog.costs.site.nope" = [1.0]', "catalog.costs.site.nope")])
+def test_bad_sweep_field_is_one_line_exit_2_nothing_written(tmp_path, line, field):
+    from typer.testing import CliRunner
+
+    from stargate.cli import app
+
+    spec = tmp_path / "bad.toml"
+    spec.write_text(f"[design]\nmethod = 'grid'\n[fields]\n{line}\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(out), "--serial"])
+    assert result.exit_code == 2 and field in result.output and len(result.output.strip().splitlines()) == 1
+    assert not out.exists()

@@ -64,3 +64,29 @@ def compare_command(
         table.add_row(row.label, "" if row.unit == "fraction" else row.unit, number(row.a, row.unit),
                       number(row.b, row.unit), diff, change, style=style)
     console.print(table)
+
+
+@app.command("sweep")
+@handles_input_errors
+def sweep_command(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep .toml: base scenario, design and fields")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the chunk Parquet files and sweep.csv")] = Path(
+        "sweep-out"),
+    resume: Annotated[bool, typer.Option("--resume", help="Skip chunks already written to --out")] = False,
+    serial: Annotated[bool, typer.Option("--serial", help="Run in this process, not on Dask")] = False,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Existing Dask scheduler, tcp://HOST:8786")
+                         ] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Local Dask worker processes; default: cores")
+                       ] = None,
+) -> None:
+    """Run a design of scenarios (grid, random or Latin hypercube) and write one row per scenario."""
+    from rich.progress import Progress
+
+    from stargate.whatif.sweep import load_sweep, run_sweep
+
+    design = load_sweep(sweep_file)  # validated in full before anything is written
+    with Progress(console=console) as bar:
+        task = bar.add_task(f"{len(design.rows):,} scenarios", total=len(design.chunks))
+        run_sweep(design, out, resume=resume, serial=serial, scheduler=scheduler, workers=workers, keep=False,
+                  progress=lambda done, _total: bar.update(task, completed=done))
+    console.print(f"wrote {out / 'sweep.csv'} ({len(design.rows):,} scenarios, {len(design.chunks)} chunks)")
