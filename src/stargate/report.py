@@ -1,68 +1,251 @@
-"""HTML report of a plan: plotly figures over the pipeline's results (a thin layer, no computation)."""
+"""HTML report of a plan: the terminal summary's tables, the scenario, sources and plotly figures.
+
+A thin layer over the pipeline's results: the tables are the ones ``stargate plan`` prints (collected
+from :func:`stargate.cli.plan.print_summary`), so the report shows every number of the terminal output.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import re
+from importlib import metadata
+from typing import Any
+from unittest import mock
 
 import plotly.graph_objects as go
+from rich.table import Table
 
 from stargate.pipeline import PlanResult
 from stargate.roadmap import RoadmapResult
+from stargate.scenario import scenario_to_toml
 
-PLOTLY_CONFIG = {"displaylogo": False}
+PLOTLY_CONFIG: dict[str, Any] = {
+    "displaylogo": False, "responsive": True,
+    "modeBarButtonsToRemove": ["sendDataToCloud", "editInChartStudio", "lasso2d", "select2d"],
+}
+FIGURE_HEIGHT_PX = 420
+
+TECH_NAMES = {
+    "grid": "grid import", "gas_cc": "gas combined cycle", "gas_turbine": "gas turbines", "pv": "solar PV",
+    "wind": "onshore wind", "geothermal": "geothermal", "nuclear_ppa": "nuclear PPA", "nuclear_new": "new nuclear",
+    "smr": "small modular reactors", "fusion": "fusion", "battery": "batteries (net)",
+}
+MIX_NAMES = {
+    "grid": "grid only", "gas_turbines": "on-site gas turbines", "nuclear_ppa": "nuclear PPA + grid",
+    "smr": "SMR fleet", "renewables_gas": "renewables + gas backup", "cfe90": "24/7 carbon-free 90 %",
+    "cfe100": "24/7 carbon-free 100 %", "fusion": "fusion + grid", "least_cost": "least cost",
+}
+STEP_NAMES = {
+    "compute_s": "compute", "bubble_s": "pipeline bubble", "tp_comm_s": "tensor-parallel comm.",
+    "cp_comm_s": "context-parallel comm.", "ep_comm_s": "expert-parallel comm.", "pp_comm_s": "pipeline comm.",
+    "dp_comm_s": "data-parallel comm.", "optimizer_s": "optimizer",
+}
+
+CSS = f"""
+body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 1em auto; padding: 0 1em; color: #222; }}
+table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.92em; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }}
+td.num {{ text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }}
+.figure {{ height: {FIGURE_HEIGHT_PX}px; margin-bottom: 1.5em; break-inside: avoid; page-break-inside: avoid; }}
+.figure .js-plotly-plot, .figure .plot-container {{ height: {FIGURE_HEIGHT_PX}px !important; }}
+pre {{ background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }}
+.meta {{ color: #666; }}
+@media print {{
+  body {{ max-width: none; }}
+  .figure {{ display: block !important; visibility: visible !important; break-inside: avoid; }}
+  .modebar {{ display: none !important; }}
+  pre {{ white-space: pre-wrap; }}
+}}
+"""
 
 
-def _figures(result: PlanResult, roadmap: RoadmapResult | None) -> list[tuple[str, go.Figure]]:
-    figs = []
-    perf = result.performance
-    if perf.best is not None:
-        parts = {k.removesuffix("_s").replace("_", " "): v for k, v in perf.best.breakdown_s.items() if v > 0}
-        figs.append(("Where a training step goes (best layout)",
-                     go.Figure(go.Bar(x=list(parts), y=list(parts.values())),
-                               layout={"yaxis_title": "seconds per step"})))
+def readable(key: str) -> str:
+    """A reader's name for an internal technology, mix or step key."""
+    return TECH_NAMES.get(key) or MIX_NAMES.get(key) or STEP_NAMES.get(key) or key.replace("_", " ")
+
+
+class _Collector:
+    """Stands in for the CLI's console: keeps what :func:`print_summary` prints."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+
+    def print(self, obj: Any = "", *args: Any, **kwargs: Any) -> None:
+        self.items.append(obj)
+
+
+def summary_tables(result: PlanResult) -> tuple[list[Table], list[str]]:
+    """The rich tables and source lines of ``stargate plan``'s terminal summary."""
+    from stargate.cli import plan as plan_cli
+
+    out = _Collector()
+    with mock.patch.object(plan_cli, "console", out):
+        plan_cli.print_summary(result)
+    tables = [t for t in out.items if isinstance(t, Table)]
+    sources = [re.sub(r"^\s*\[\d+\]\s*", "", t) for t in out.items if isinstance(t, str) and re.match(r"\s*\[\d+\]", t)]
+    return tables, sources
+
+
+def _linkify(text: str) -> str:
+    escaped = html.escape(text)
+    return re.sub(r"(https?://[^\s)&;,]+)", r"<a href='\1'>\1</a>", escaped)
+
+
+def _table_html(table: Table) -> str:
+    title = str(table.title or "")
+    cols = table.columns
+    rows = max((len(c._cells) for c in cols), default=0)
+    out = [f"<h2>{html.escape(title)}</h2>", "<table><thead><tr>"]
+    out += [f"<th>{html.escape(str(c.header))}</th>" for c in cols]
+    out.append("</tr></thead><tbody>")
+    for i in range(rows):
+        cells = []
+        for c in cols:
+            text = str(c._cells[i]) if i < len(c._cells) else ""
+            text = MIX_NAMES.get(text, text)
+            text = re.sub(r"\b(" + "|".join(TECH_NAMES) + r") (?=[\d,.]+ MW)", lambda m: TECH_NAMES[m[1]] + " ", text)
+            cls = " class='num'" if c.justify == "right" else ""
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _layout(fig: go.Figure, x: str, y: str) -> go.Figure:
+    fig.update_layout(height=FIGURE_HEIGHT_PX, autosize=True, xaxis_title=x, yaxis_title=y,
+                      margin={"l": 70, "r": 20, "t": 30, "b": 60}, legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def _top_layouts(result: PlanResult, top: int = 5) -> list[Any]:
+    """The fastest layouts at the plan's job size (the layout search re-run; the best alone if it fails)."""
+    perf, wl, cl = result.performance, result.workload, result.cluster
+    if perf.best is None:
+        return []
+    try:
+        from stargate.perf import Hardware, load_calibration, search
+        from stargate.performance import _round_batch
+
+        hw = Hardware.from_catalog(cl.accelerator, load_calibration(), cl.scaleup_domain, cl.scaleout_gbit_s or None)
+        seqs = _round_batch(wl.global_batch_tokens / wl.spec.seq_len)
+        found = search(wl.spec, hw, perf.n_gpus_used, seqs, wl.precision,
+                       fixed=result.scenario.performance.fixed_layout(), top=top)
+        return list(found.ranked[:top]) or [perf.best]
+    except Exception:  # the figure is an illustration: keep the winner if the re-run cannot be made
+        return [perf.best]
+
+
+def figures(result: PlanResult, roadmap: RoadmapResult | None) -> list[tuple[str, go.Figure]]:
+    """The report's figures, each with a title (units on every axis and hover)."""
+    figs: list[tuple[str, go.Figure]] = []
+    layouts = _top_layouts(result)
+    if layouts:
+        names = [f"#{i + 1} TP{p.layout['tp']} PP{p.layout['pp']} DP{p.layout['dp']} CP{p.layout['cp']} "
+                 f"mb{p.layout['mb']}" for i, p in enumerate(layouts)]
+        bars = []
+        for key, label in STEP_NAMES.items():
+            ys = [p.breakdown_s.get(key, 0.0) for p in layouts]
+            if max(ys) > 0:
+                bars.append(go.Bar(x=names, y=ys, name=label,
+                                   hovertemplate=f"{label}: %{{y:.3f}} s<extra>%{{x}}</extra>"))
+        fig = go.Figure(bars)
+        fig.update_layout(barmode="stack")
+        figs.append((f"Step time of the fastest layouts on {result.performance.n_gpus_used:,} GPUs",
+                     _layout(fig, "layout (fastest first)", "seconds per step [s]")))
     fa = result.facility
-    figs.append(("From accelerators to the grid connection", go.Figure(go.Bar(
-        x=["accelerators", "IT (servers, network)", "facility (cooling, losses)", "reported capacity"],
-        y=[fa.accelerator_power_mw, fa.it_power_mw, fa.facility_power_mw, fa.reported_capacity_mw or 0]),
-        layout={"yaxis_title": "MW"})))
+    stages = ["accelerators", "IT (servers, network)", "facility (cooling, losses)", "draw in training"]
+    values = [fa.accelerator_power_mw, fa.it_power_mw, fa.facility_power_mw, fa.training_facility_power_mw]
+    if fa.reported_capacity_mw:
+        stages.append("reported capacity")
+        values.append(fa.reported_capacity_mw)
+    figs.append(("Power chain: from accelerators to the grid connection", _layout(go.Figure(go.Bar(
+        x=stages, y=values, text=[f"{v:,.0f} MW" for v in values], textposition="outside",
+        hovertemplate="%{x}: %{y:,.0f} MW<extra></extra>")), "stage", "power [MW]")))
     if result.supply is not None:
         r = result.supply.result
         week = r.dispatch_mw.iloc[: 24 * 7]
-        fig = go.Figure([go.Scatter(x=list(range(len(week))), y=week[c].clip(lower=0), name=c, stackgroup="one")
-                         for c in week.columns if week[c].abs().max() > 1e-3])
-        fig.update_layout(xaxis_title="hour (first representative days)", yaxis_title="MW")
-        figs.append((f"Hourly supply: {result.supply.mix} ({r.cost_usd_per_mwh:,.1f} $/MWh, "
-                     f"{r.co2_g_per_kwh:,.0f} g CO2/kWh)", fig))
+        hours = list(range(len(week)))
+        traces: list[Any] = [go.Scatter(x=hours, y=week[c].clip(lower=0), name=readable(c), stackgroup="one",
+                                        hovertemplate=f"{readable(c)}: %{{y:,.0f}} MW<extra>hour %{{x}}</extra>")
+                             for c in week.columns if week[c].abs().max() > 1e-3]
+        traces.append(go.Scatter(x=hours, y=week.sum(axis=1), name="campus load", mode="lines",
+                                 line={"color": "black", "width": 2},
+                                 hovertemplate="load: %{y:,.0f} MW<extra>hour %{x}</extra>"))
+        figs.append((f"A week of hourly supply: {readable(result.supply.mix)} ({r.cost_usd_per_mwh:,.1f} $/MWh, "
+                     f"{r.co2_g_per_kwh:,.0f} g CO2/kWh)",
+                     _layout(go.Figure(traces), "hour of the first representative days [h]", "power [MW]")))
     if result.economics is not None:
         b = result.economics.breakdown["annual_usd"] / 1e9
-        figs.append(("Yearly cost of the campus", go.Figure(go.Waterfall(
-            x=[*b.index, "total"], y=[*b.to_numpy(), 0], measure=["relative"] * len(b) + ["total"]),
-            layout={"yaxis_title": "G$ per year"})))
+        labels = [("energy" if str(k).startswith("energy") else str(k)) for k in b.index]
+        figs.append(("Yearly cost of the campus", _layout(go.Figure(go.Waterfall(
+            x=[*labels, "total"], y=[*b.to_numpy(), 0], measure=["relative"] * len(b) + ["total"],
+            hovertemplate="%{x}: %{y:,.2f} G$/yr<extra></extra>")), "component", "cost [G$ per year]")))
     if roadmap is not None:
         q = roadmap.quarters
         fig = go.Figure([
-            go.Scatter(x=q.index, y=q["mw_online_p90"] / 1e3, name="P90", line={"width": 0}),
-            go.Scatter(x=q.index, y=q["mw_online_p10"] / 1e3, name="P10-P90", fill="tonexty", line={"width": 0}),
-            go.Scatter(x=q.index, y=q["mw_online_p50"] / 1e3, name="P50")])
-        fig.update_layout(xaxis_title="year", yaxis_title="GW online")
-        figs.append((f"Programme build-out ({roadmap.trajectories:,} trajectories, seed {roadmap.seed})", fig))
+            go.Scatter(x=q.index, y=q["mw_online_p10"] / 1e3, name="P10", line={"width": 1, "color": "#9ab"},
+                       hovertemplate="P10: %{y:,.2f} GW<extra>%{x}</extra>"),
+            go.Scatter(x=q.index, y=q["mw_online_p90"] / 1e3, name="P90 (band P10-P90)", fill="tonexty",
+                       line={"width": 1, "color": "#9ab"}, hovertemplate="P90: %{y:,.2f} GW<extra>%{x}</extra>"),
+            go.Scatter(x=q.index, y=q["mw_online_p50"] / 1e3, name="P50", line={"width": 3, "color": "#136"},
+                       hovertemplate="P50: %{y:,.2f} GW<extra>%{x}</extra>")])
+        figs.append((f"Programme build-out ({roadmap.trajectories:,} trajectories, seed {roadmap.seed})",
+                     _layout(fig, "year", "facility power online [GW]")))
     return figs
 
 
+def _sites_html() -> str:
+    """The programme's campuses as a table (no map: it would need tiles from the network)."""
+    try:
+        from stargate.roadmap import load_programme
+
+        prog = load_programme()
+    except Exception:
+        return ""
+    rows = []
+    for c in prog.campuses(include_optional=True):
+        mw = sum(p.mw for p in c.phases)
+        rows.append(f"<tr><td>{html.escape(c.name)}</td><td>{html.escape(c.accelerator)}</td>"
+                    f"<td class='num'>{mw:,.0f} MW</td><td>{html.escape(c.power)}</td>"
+                    f"<td>{html.escape(c.status)}{' (optional)' if c.optional else ''}</td></tr>")
+    return ("<h2>Sites of the programme</h2><table><thead><tr><th>campus</th><th>accelerator</th>"
+            "<th>planned facility power</th><th>power</th><th>status</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("stargate-planner")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def render_html(result: PlanResult, roadmap: RoadmapResult | None = None) -> str:
-    """A self-contained HTML page (plotly.js embedded, so it opens offline)."""
-    parts = [f"<html><head><meta charset='utf-8'><title>Stargate Planner: {html.escape(result.scenario.name)}"
-             "</title></head><body style='font-family:sans-serif;max-width:1000px;margin:auto'>",
-             f"<h1>Stargate Planner — {html.escape(result.scenario.name)}</h1>",
-             f"<p>{html.escape(result.scenario.description)}</p>"]
-    tr = result.training
-    parts.append(f"<p>Training {html.escape(result.workload.name)}: {tr.training_flop:.3g} FLOP on "
-                 f"{tr.n_gpus_used:,} GPUs at {tr.mfu:.1%} MFU: {tr.days:,.1f} days failure-free, "
-                 f"{tr.wall_clock_days:,.1f} days with failures (goodput {tr.goodput:.1%}).</p>")
-    for i, (title, fig) in enumerate(_figures(result, roadmap)):
-        parts.append(f"<h2>{html.escape(title)}</h2>")
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0), config=PLOTLY_CONFIG))
-    parts.append("<h2>Sources of the inputs</h2><ul>")
-    parts += [f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in result.scenario.sources.items()]
-    parts.append("</ul></body></html>")
+    """A self-contained HTML page (plotly.js embedded once, so it opens offline)."""
+    sc = result.scenario
+    title = f"Stargate Planner — {sc.name}"
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
+             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
+             f"<h1>{html.escape(title)}</h1>",
+             f"<p class='meta'>stargate-planner {html.escape(_version())}, generated {stamp}</p>",
+             f"<p>{html.escape(sc.description)}</p>"]
+    tables, sources = summary_tables(result)
+    parts += [_table_html(t) for t in tables]
+    if sources:
+        parts.append("<h2>Sources of the summary</h2><ol>")
+        parts += [f"<li>{_linkify(s)}</li>" for s in sources]
+        parts.append("</ol>")
+    for i, (fig_title, fig) in enumerate(figures(result, roadmap)):
+        parts.append(f"<h2>{html.escape(fig_title)}</h2><div class='figure'>")
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0), config=PLOTLY_CONFIG,
+                                 default_height=f"{FIGURE_HEIGHT_PX}px", default_width="100%"))
+        parts.append("</div>")
+    parts.append(_sites_html())
+    parts.append("<h2>Sources of the scenario's inputs</h2><ul>")
+    parts += [f"<li><b>{html.escape(k)}</b>: {_linkify(v)}</li>" for k, v in sc.sources.items()]
+    parts.append("</ul><h2>Scenario used (TOML)</h2>")
+    parts.append(f"<pre>{html.escape(scenario_to_toml(sc))}</pre></body></html>")
     return "\n".join(parts)
