@@ -95,9 +95,10 @@ _original_simulate = pipeline.simulate
 
 
 def _training_key(scenario: Scenario) -> str:
-    """Everything the training stage reads: the workload, cluster, performance and sources of the
-    scenario, and the reliability catalog (goodput)."""
-    parts = scenario.model_dump(mode="json", include={"workload", "cluster", "performance", "sources"})
+    """Everything the training stage reads: the workload, cluster (but its price), performance and sources
+    of the scenario, and the reliability catalog (goodput)."""
+    parts = scenario.model_dump(mode="json", include={"workload", "cluster", "performance", "sources"},
+                                exclude={"cluster": {"price_usd_per_gpu"}})  # the price is read by economics only
     return json.dumps([parts, reliability_data()], sort_keys=True, default=str)
 
 
