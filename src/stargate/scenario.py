@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,11 +26,13 @@ from pydantic import (
 from stargate import catalog
 from stargate.errors import InputError
 from stargate.frontier import DEFAULT_BATCH_LAW, DEFAULT_COMPUTE_LAW, batch_laws, compute_laws
+from stargate.inputs import load_mapping, pydantic_problem
 from stargate.supply import SupplySection
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: `count = true` (or YAML `yes`) is not 1 and "450000" is not a number; ints stay valid floats
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class ModelShape(_Section):
@@ -111,6 +112,10 @@ class WorkloadSection(_Section):
                 raise ValueError("a frontier run's tokens come from workload.scaling_law: remove training_tokens")
         elif frontier_only := [k for k in sizes if k != "training_flop"]:
             raise ValueError(f"workload.{frontier_only[0]} sizes a frontier run: remove workload.model/shape to use it")
+        if (self.training_tokens is not None and self.global_batch_tokens is not None
+                and self.training_tokens < self.global_batch_tokens):
+            raise ValueError(f"workload.training_tokens ({self.training_tokens:g}) is less than one step of "
+                             f"global_batch_tokens ({self.global_batch_tokens:g}): a run is at least one step")
         return self
 
 
@@ -212,45 +217,23 @@ class Scenario(_Section):
 def _format_validation_error(err: ValidationError, data: dict[str, Any]) -> InputError:
     first = err.errors()[0]
     field = ".".join(str(p) for p in first["loc"]) or "scenario"
-    value = first.get("input")
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
-        message = "unknown key (not allowed)"
-    elif message.startswith("Value error, "):
-        message = message[len("Value error, "):]
-    if isinstance(value, dict):
-        value = "{...}"
+    value, message = pydantic_problem(first, unknown="unknown key (not allowed)")
     return InputError(field, value, message)
 
 
 def scenario_from_dict(data: dict[str, Any]) -> Scenario:
     """Validate a mapping into a :class:`Scenario`; errors become one-line :class:`InputError`."""
+    if not isinstance(data, dict):
+        raise InputError("scenario", data, "must be a mapping of sections")
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, strict=True)
     except ValidationError as err:
         raise _format_validation_error(err, data) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load a scenario from a ``.toml``, ``.yaml`` or ``.yml`` file."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("scenario file", str(path), "must be an existing .toml, .yaml or .yml file")
-    text = path.read_text(encoding="utf-8")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".toml":
-            data = tomllib.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
-        else:
-            raise InputError("scenario file", str(path), "must end in .toml, .yaml or .yml")
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as err:
-        detail = str(err).splitlines()[0]
-        raise InputError("scenario file", str(path), f"is not valid {suffix[1:].upper()}: {detail}") from None
-    if not isinstance(data, dict):
-        raise InputError("scenario file", str(path), "must contain a mapping of sections")
-    return scenario_from_dict(data)
+    return scenario_from_dict(load_mapping(path, "scenario file"))
 
 
 DEFAULT_SCENARIO = "abilene.toml"

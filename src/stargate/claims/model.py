@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -10,10 +9,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from stargate.errors import InputError
+from stargate.inputs import decode, parse_toml, pydantic_problem, read_text
+
+# strict (no bool-as-number, no "12" as a number) and finite: `inf` would pass fields bounded only below
+_CONFIG = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class _Claim(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _CONFIG
     text: str
     sources: list[str] = Field(min_length=1)
 
@@ -98,7 +101,7 @@ class QueryEnergy(_Claim):
 
 
 class Budget(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _CONFIG
     usd: float = Field(gt=0)
     gw: float | None = Field(default=None, gt=0)
     what: str
@@ -137,28 +140,25 @@ def claims_from_dict(data: dict) -> dict[str, Claim]:
         if not isinstance(raw, dict):
             raise InputError(f"claim {claim_id}", raw, "must be a table of fields")
         try:
-            out[claim_id] = _ADAPTER.validate_python(raw)
+            out[claim_id] = _ADAPTER.validate_python(raw, strict=True)
         except ValidationError as err:
             first = err.errors()[0]
             loc = [str(p) for p in first["loc"]]
             field = ".".join(loc[1:] if len(loc) > 1 and loc[0] == raw.get("kind") else loc) or "kind"
-            message = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
-            raise InputError(f"claim {claim_id}.{field}", first.get("input"), message) from None
+            value, message = pydantic_problem(first)
+            raise InputError(f"claim {claim_id}.{field}", value, message) from None
     return out
 
 
 def load_claims(path: str | Path | None = None) -> dict[str, Claim]:
     """The shipped claims C1-C12, or a user's claim file in the same format."""
     if path is None:
-        text = resources.files("stargate.claims").joinpath("claims.toml").read_text(encoding="utf-8")
         name = "claims.toml"
+        text = decode(resources.files("stargate.claims").joinpath(name).read_bytes(), "claim file", name)
     else:
-        path = Path(path)
-        if not path.is_file():
-            raise InputError("claim file", str(path), "must be an existing TOML file")
-        text, name = path.read_text(encoding="utf-8"), str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise InputError("claim file", name, f"is not valid TOML: {err}") from None
+        name = str(path)
+        text = read_text(path, "claim file", "must be an existing TOML file")
+    data = parse_toml(text, "claim file", name)
+    if not data:
+        raise InputError("claim file", name, "has no claims")
     return claims_from_dict(data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 
@@ -10,10 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from stargate import catalog
 from stargate.errors import InputError
+from stargate.inputs import decode, parse_toml, pydantic_problem, read_text
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: no bool-as-number; finite: `inf` would pass fields bounded only below (chip_supply_a/b)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Phase(_Strict):
@@ -130,32 +131,29 @@ class Programme(_Strict):
 
 def programme_from_dict(data: dict) -> Programme:
     """Validate a programme; the first problem is one line naming the campus (if any) and the field."""
+    if not isinstance(data, dict):
+        raise InputError("programme", data, "must be a table of fields")
     try:
-        return Programme.model_validate(data)
+        return Programme.model_validate(data, strict=True)
     except ValidationError as err:
         first = err.errors()[0]
         loc = list(first["loc"])
         where = ".".join(str(p) for p in loc)
         if len(loc) >= 2 and loc[0] == "campus" and isinstance(loc[1], int):
             campuses = data.get("campus", [])
-            name = campuses[loc[1]].get("name", f"#{loc[1]}") if loc[1] < len(campuses) else f"#{loc[1]}"
+            entry = campuses[loc[1]] if isinstance(campuses, list) and loc[1] < len(campuses) else None
+            name = entry.get("name", f"#{loc[1]}") if isinstance(entry, dict) else f"#{loc[1]}"
             where = f"campus '{name}'." + ".".join(str(p) for p in loc[2:])
-        message = "unknown field" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
-        value = first.get("input")
-        raise InputError(where or "programme", "{...}" if isinstance(value, dict) else value, message) from None
+        value, message = pydantic_problem(first)
+        raise InputError(where or "programme", value, message) from None
 
 
 def load_programme(path: str | Path | None = None) -> Programme:
     """The shipped Stargate programme, or a programme file in the same format."""
     if path is None:
-        text = resources.files("stargate.roadmap").joinpath("stargate_programme.toml").read_text(encoding="utf-8")
+        name = "stargate_programme.toml"
+        text = decode(resources.files("stargate.roadmap").joinpath(name).read_bytes(), "programme file", name)
     else:
-        path = Path(path)
-        if not path.is_file():
-            raise InputError("programme file", str(path), "must be an existing TOML file")
-        text = path.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise InputError("programme file", str(path), f"is not valid TOML: {err}") from None
-    return programme_from_dict(data)
+        name = str(path)
+        text = read_text(path, "programme file", "must be an existing TOML file")
+    return programme_from_dict(parse_toml(text, "programme file", name))
