@@ -89,6 +89,9 @@ def resolve_workload(scenario: Scenario, training_flop: float | None = None) -> 
         choice = global_batch(flop, section.batch_law, section.max_batch_tokens)
         batch, basis = choice.tokens, choice.basis
         sources += law_sources(None, section.batch_law)
+    if tokens and tokens < batch:
+        raise InputError("workload.training_tokens", tokens, f"less than one step ({batch:,.0f} tokens): a run "
+                         "is at least one step of the global batch")
     return Workload(
         name=name, tokens=float(tokens) if tokens else math.nan, precision=section.precision,
         training_flop=float(flop), spec=spec, global_batch_tokens=batch,
@@ -283,6 +286,9 @@ def plan(scenario: Scenario) -> PlanResult:
         free_cooling_hours=free_cooling_hours(cooling, profiles.temperature_c),
     )
     load = campus_load_mw(scenario, facility.facility_power_mw, profiles, training.n_gpus_used, cooling_name)
+    if not np.any(load > 0):
+        raise InputError("facility.utilisation", fs.utilisation, "must be > 0 to plan a supply: the campus would "
+                         "draw no energy")
     supply = optimise_supply(load, profiles, scenario.supply, facility.facility_power_mw / cluster.n_gpus)
     price = deployment.price_usd_per_gpu.value  # rent-only parts (TPU, Trainium) have none: no economics
     economics = None if price is None else campus_economics(
