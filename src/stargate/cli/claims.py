@@ -11,8 +11,8 @@ from rich.table import Table
 
 from stargate import catalog
 from stargate.claims import check_claims, load_claims
-from stargate.cli.app import app, console, emit_json, handles_input_errors
-from stargate.errors import InputError
+from stargate.cli.app import app, console, emit_json, handles_input_errors, styled
+from stargate.errors import InputError, require_finite
 from stargate.inference import ServingAssumptions, serve
 from stargate.output import to_json
 from stargate.workload import ModelSpec
@@ -54,7 +54,7 @@ def claims_command(
         table.add_column(col, overflow="fold")
     for r in results:
         style = VERDICT_STYLE[r.verdict]
-        table.add_row(r.id, r.claim, f"[{style}]{r.verdict.replace('_', ' ')}[/{style}]", "; ".join(r.assumptions))
+        table.add_row(r.id, r.claim, styled(r.verdict.replace('_', ' '), style), "; ".join(r.assumptions))
     console.print(table)
     console.print("Figures and sources: stargate claims --markdown (or --json)")
 
@@ -64,14 +64,15 @@ def claims_command(
 def query_energy_command(
     model: Annotated[str, typer.Option(help="Catalog model key with a published shape")] = "llama-3.1-405b",
     accelerator: Annotated[str, typer.Option(help="Catalog accelerator key")] = "h100-sxm",
-    prompt_tokens: Annotated[int, typer.Option(help="Prompt length")] = 1000,
-    output_tokens: Annotated[int, typer.Option(help="Response length")] = 500,
-    batch: Annotated[int, typer.Option(help="Concurrent sequences per replica")] = 64,
+    prompt_tokens: Annotated[int, typer.Option(help="Prompt length", min=0, max=10_000_000)] = 1000,
+    output_tokens: Annotated[int, typer.Option(help="Response length", min=1, max=10_000_000)] = 500,
+    batch: Annotated[int, typer.Option(help="Concurrent sequences per replica", min=1, max=1_000_000)] = 64,
     fp8: Annotated[bool, typer.Option(help="Serve FP8 weights")] = False,
-    pue: Annotated[float, typer.Option(help="Facility PUE")] = 1.2,
+    pue: Annotated[float, typer.Option(help="Facility PUE (1-3)")] = 1.2,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
     """Throughput, latency and energy per query of a served model (compare: a 2009 search was 0.3 Wh)."""
+    require_finite("--pue", pue, 1.0, 3.0)
     entry = catalog.model(model)
     if not entry.has_shape:
         raise InputError("model", model, "needs a published shape to be served")

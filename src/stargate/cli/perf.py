@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -16,7 +17,16 @@ from stargate.errors import InputError
 from stargate.output import to_json, write_atomic
 from stargate.perf import Hardware, load_calibration, search
 from stargate.perf.search import BREAKDOWN_FIELDS
-from stargate.perf.validation import DATASETS, dataset_path, read_rows, summarise, validate
+from stargate.perf.validation import (
+    DATASETS,
+    PreparedRow,
+    RowResult,
+    dataset_path,
+    prepare_row,
+    read_rows,
+    summarise,
+    validate,
+)
 from stargate.workload import ModelSpec
 
 
@@ -25,11 +35,12 @@ from stargate.workload import ModelSpec
 def search_command(
     model: Annotated[str, typer.Option(help="Catalog model key")] = "llama-3.1-405b",
     accelerator: Annotated[str, typer.Option(help="Catalog accelerator key")] = "h100-sxm",
-    gpus: Annotated[int, typer.Option(help="Accelerators in the job")] = 16384,
-    batch_seqs: Annotated[int, typer.Option(help="Global batch in sequences")] = 2048,
-    seq_len: Annotated[int | None, typer.Option(help="Sequence length (default: the model's)")] = None,
+    gpus: Annotated[int, typer.Option(help="Accelerators in the job", min=1, max=100_000_000)] = 16384,
+    batch_seqs: Annotated[int, typer.Option(help="Global batch in sequences", min=1, max=100_000_000)] = 2048,
+    seq_len: Annotated[int | None, typer.Option(help="Sequence length (default: the model's)", min=1,
+                                                max=10_000_000)] = None,
     precision: Annotated[str, typer.Option(help="bf16, fp16, fp8 or fp4")] = "bf16",
-    top: Annotated[int, typer.Option(help="Layouts to show")] = 5,
+    top: Annotated[int, typer.Option(help="Layouts to show", min=1, max=10_000)] = 5,
     json_out: Annotated[bool, typer.Option("--json", help="Print the ranked layouts as JSON")] = False,
 ) -> None:
     """Rank every valid parallel layout of a model on a cluster by predicted step time."""
@@ -116,13 +127,20 @@ def calibrate_command(
     path: Annotated[Path | None, typer.Argument(help=PATH_HELP)] = None,
     dataset: Annotated[str | None, typer.Option(help=DATASET_HELP)] = None,
     out: Annotated[Path, typer.Option(help="Where to write the refitted calibration TOML")] = Path("calibration.toml"),
-    max_evaluations: Annotated[int, typer.Option(help="Objective evaluations allowed")] = 150,
+    max_evaluations: Annotated[int, typer.Option(help="Objective evaluations allowed", min=1, max=100_000)] = 150,
 ) -> None:
     """Refit the per-family efficiency parameters on a validation file and write them as TOML."""
     from stargate.perf.fit import calibration_toml, fit
 
-    frame = read_rows(validation_file(path, dataset))
+    source = validation_file(path, dataset)
+    frame = read_rows(source)
+    prepared = [prepare_row(row) for _, row in frame.iterrows()]
+    if not any(isinstance(p, PreparedRow) for p in prepared):
+        reason = next((p.reason for p in prepared if isinstance(p, RowResult)), "the file has no rows")
+        raise InputError("validation file", str(source), f"has no usable row to fit (first: {reason})")
     calibration, median = fit(frame, max_nfev=max_evaluations)
+    if not math.isfinite(median):
+        raise InputError("validation file", str(source), "gives no finite error to fit: nothing written")
     template = resources.files("stargate.catalog").joinpath("calibration.toml").read_text(encoding="utf-8")
     text = calibration_toml(calibration, template)
     tomllib.loads(text)  # never write a file that would not load

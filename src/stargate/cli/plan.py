@@ -14,7 +14,7 @@ from stargate.errors import InputError
 from stargate.facility import cooling_system, facility_catalog
 from stargate.frontier import compute_laws, law_sources
 from stargate.goodput import reliability_data
-from stargate.output import to_json, write_atomic
+from stargate.output import check_output_dir, check_output_path, to_json, write_atomic
 from stargate.perf.layouts import ZERO_NAMES
 from stargate.pipeline import PlanResult, plan
 from stargate.scenario import Scenario, default_scenario, default_scenario_text, load_scenario, scenario_from_dict
@@ -42,6 +42,10 @@ def plan_command(
         "--run-flop", help="Plan a compute-optimal run of this many FLOP (e.g. 3e27)")] = None,
 ) -> None:
     """Run every stage on a scenario and print the summary with the sources behind each input."""
+    if out is not None:
+        check_output_path(check_output_dir(out) / "results.json")
+    if report is not None:
+        check_output_path(report, "--report")
     scenario = load_scenario(scenario_file) if scenario_file else default_scenario()
     if largest_run_days is not None or run_flop is not None:
         scenario = frontier_variant(scenario, largest_run_days, run_flop)

@@ -15,14 +15,27 @@ from stargate.errors import InputError
 from stargate.output import to_json, write_atomic
 from stargate.pipeline import plan
 from stargate.roadmap import load_programme, simulate
+from stargate.roadmap.model import Programme
 from stargate.scenario import default_scenario, load_scenario
+
+MAX_SIMULATION_BYTES = 4 * 2**30   # a Monte Carlo that needs more memory is refused, not started
+BYTES_PER_CELL = 72                # measured: ~4.95 kB per trajectory for 44 buildings, 10 phases, 29 quarters
+
+
+def simulation_bytes(programme: Programme, trajectories: int) -> float:
+    """Peak memory of :func:`stargate.roadmap.simulate` (an upper estimate from the measured arrays). [B]"""
+    campuses = programme.campuses()
+    cells = sum(len(c.phases) + sum(p.buildings for p in c.phases) for c in campuses)
+    cells += int((programme.end_year - programme.start_year) * 4) + 1
+    return float(trajectories) * cells * BYTES_PER_CELL
 
 
 @app.command("roadmap")
 @handles_input_errors
 def roadmap_command(
     programme_file: Annotated[Path | None, typer.Argument(help="Programme TOML; default: Stargate")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed and input: identical output)")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed and input: identical output)", min=0,
+                                      max=2**63 - 1)] = 0,
     trajectories: Annotated[int, typer.Option(help="Monte Carlo trajectories")] = 20_000,
     json_out: Annotated[bool, typer.Option("--json", help="Print the fan of outcomes as JSON")] = False,
     csv: Annotated[Path | None, typer.Option("--csv", help="Write the quarterly table as CSV")] = None,
@@ -31,6 +44,11 @@ def roadmap_command(
     if not 1 <= trajectories <= 10_000_000:
         raise InputError("trajectories", trajectories, "must be between 1 and 10,000,000")
     programme = load_programme(programme_file)
+    need = simulation_bytes(programme, trajectories)
+    if need > MAX_SIMULATION_BYTES:
+        most = max(1, int(trajectories * MAX_SIMULATION_BYTES / need))
+        raise InputError("--trajectories", trajectories, f"would need about {need / 2**30:,.1f} GiB of memory "
+                         f"(limit {MAX_SIMULATION_BYTES / 2**30:,.0f} GiB): use at most {most:,}")
     if json_out or not sys.stdout.isatty():
         result = simulate(programme, trajectories, seed)
     else:

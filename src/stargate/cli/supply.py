@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +11,7 @@ import typer
 from rich.table import Table
 
 from stargate.cli.app import app, console, emit_json, handles_input_errors
-from stargate.output import to_json
+from stargate.output import check_output_path, to_json
 from stargate.pipeline import _supply_dict, plan
 from stargate.scenario import default_scenario, load_scenario, scenario_from_dict
 from stargate.supply import mixes
@@ -29,6 +31,8 @@ def supply_command(
     co2_sweep: Annotated[bool, typer.Option("--co2-sweep", help="Also print the cost/CO2 frontier")] = False,
 ) -> None:
     """Choose capacities and hourly dispatch that feed the campus at least annual cost."""
+    if export is not None:
+        check_output_path(export, "--export-network")  # before the solve: a device or directory is refused
     scenario = load_scenario(scenario_file) if scenario_file else default_scenario()
     data = scenario.model_dump(mode="json", exclude_none=True)
     overrides = {"mix": mix, "co2_price_usd_per_t": co2_price, "cfe_share": cfe_share,
@@ -37,7 +41,12 @@ def supply_command(
     result = plan(scenario_from_dict(data))
     outcome = result.supply
     if export is not None:
-        export_network(outcome.problem, outcome.result, export)
+        with warnings.catch_warnings():  # PyPSA/xarray FutureWarnings are theirs, not the user's
+            warnings.simplefilter("ignore", FutureWarning)
+            export_network(outcome.problem, outcome.result, export)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(export, 0o666 & ~umask)  # the temp file's 0600 is not the result's mode
     if json_out:
         emit_json(to_json(_supply_dict(outcome, result.training)))
         return
