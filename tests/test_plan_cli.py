@@ -125,7 +125,7 @@ def test_html_report_has_the_plots_and_sources(tmp_path):
     out = runner.invoke(app, ["plan", "--report", str(path)])
     assert out.exit_code == 0, out.output
     text = path.read_text()
-    for title in ("Where a training step goes", "From accelerators to the grid connection", "Hourly supply",
-                  "Yearly cost of the campus", "Programme build-out", "Sources of the inputs"):
+    for title in ("Where a training step goes", "from accelerators to the grid connection", "hourly supply",
+                  "Yearly cost of the campus", "Programme build-out", "Sources of the scenario's inputs"):
         assert title in text
     assert text.count("Plotly.newPlot") == 5 and (path.stat().st_mode & 0o777) != 0o600

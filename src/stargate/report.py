@@ -151,7 +151,7 @@ def figures(result: PlanResult, roadmap: RoadmapResult | None) -> list[tuple[str
                                    hovertemplate=f"{label}: %{{y:.3f}} s<extra>%{{x}}</extra>"))
         fig = go.Figure(bars)
         fig.update_layout(barmode="stack")
-        figs.append((f"Step time of the fastest layouts on {result.performance.n_gpus_used:,} GPUs",
+        figs.append((f"Where a training step goes: the fastest layouts on {result.performance.n_gpus_used:,} GPUs",
                      _layout(fig, "layout (fastest first)", "seconds per step [s]")))
     fa = result.facility
     stages = ["accelerators", "IT (servers, network)", "facility (cooling, losses)", "draw in training"]
