@@ -11,6 +11,7 @@ from stargate.cli import claims as _claims  # noqa: F401
 from stargate.cli import perf as _perf  # noqa: F401
 from stargate.cli import plan as _plan  # noqa: F401
 from stargate.cli import roadmap as _roadmap  # noqa: F401
+from stargate.cli import serve as _serve  # noqa: F401
 from stargate.cli import supply as _supply  # noqa: F401
 from stargate.cli import whatif as _whatif  # noqa: F401
 from stargate.cli.app import app
