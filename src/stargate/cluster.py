@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stargate.catalog import Accelerator, Precision
-from stargate.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -25,15 +24,6 @@ class Cluster:
     scaleout_gbit_s: float
     count_given: int
     unit_given: str
-
-    @property
-    def tdp_w_per_gpu(self) -> float:
-        """Board power per GPU/chip; :class:`InputError` where the vendor publishes none."""
-        acc = self.accelerator
-        if acc.tdp_w is None:
-            raise InputError("facility.accelerator_tdp_w", None,
-                             f"{acc.key} has no published TDP: give the power per chip in watts")
-        return acc.tdp_w / acc.gpus_per_unit
 
     def peak_flop_s(self, precision: Precision) -> float:
         """Aggregate dense peak of the cluster. [FLOP/s]"""

@@ -23,10 +23,11 @@ FALLBACK_SERVER_OVERHEAD = 1.5   # server power / accelerator TDP of a typical 8
 FALLBACK_RACK_KW = {"liquid": 120.0, "air": 40.0}
 LIQUID_FROM_TDP_W = 1000.0       # accelerators of >= 1 kW ship liquid-cooled (B200/GB200 class)
 
-# scenario fields whose value depends on the accelerator (their source notes must not name another one)
-ACCELERATOR_FIELDS = ("cluster.scaleup_domain", "cluster.scaleout_gbit_s", "cluster.price_usd_per_gpu",
-                      "facility.accelerator_tdp_w", "facility.server_overhead_factor", "facility.rack_kw",
-                      "facility.cooling")
+# the scenario field that overrides each setting (its source note must not name another accelerator)
+SCENARIO_FIELDS = {"scaleup_domain": "cluster.scaleup_domain", "scaleout_gbit_s": "cluster.scaleout_gbit_s",
+                   "tdp_w_per_gpu": "facility.accelerator_tdp_w",
+                   "server_overhead_factor": "facility.server_overhead_factor", "rack_kw": "facility.rack_kw",
+                   "cooling": "facility.cooling", "price_usd_per_gpu": "cluster.price_usd_per_gpu"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Deployment:
     price_usd_per_gpu: Setting
 
     def rows(self) -> list[tuple[str, Any, str]]:
-        """(name, value, basis) for every setting, in field order."""
+        """(name, value, basis) for every setting, in field order; SCENARIO_FIELDS[name] overrides it."""
         return [(f.name, getattr(self, f.name).value, getattr(self, f.name).basis) for f in fields(self)]
 
 
@@ -95,7 +96,7 @@ def check_source_notes(scenario: Scenario, acc: Accelerator) -> None:
     """Refuse a source note of an accelerator-dependent field that names another accelerator."""
     own = _accelerator_tokens(acc.key)
     others = {_accelerator_tokens(k) for k in catalog.accelerators()} - {own}
-    for field in ACCELERATOR_FIELDS:
+    for field in SCENARIO_FIELDS.values():
         note = scenario.sources.get(field)
         if not note:
             continue

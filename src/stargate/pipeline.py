@@ -81,13 +81,8 @@ def resolve_workload(scenario: Scenario, training_flop: float | None = None) -> 
         flop = model_flop_per_token(spec) * tokens
     elif spec is not None and (tokens is None or training_flop or section.training_flop):
         tokens = flop / model_flop_per_token(spec)
-    if section.global_batch_tokens:
-        batch, basis = section.global_batch_tokens, "given in scenario"
-    elif published_batch:
-        batch, basis = published_batch, "published with the model (catalog)"
-    else:
-        choice = global_batch(flop, section.batch_law, section.max_batch_tokens)
-        batch, basis = choice.tokens, choice.basis
+    batch, basis = _global_batch(section, flop, published_batch)
+    if not section.global_batch_tokens and not published_batch:
         sources += law_sources(None, section.batch_law)
     if tokens and tokens < batch:
         raise InputError("workload.training_tokens", tokens, f"less than one step ({batch:,.0f} tokens): a run "
@@ -97,6 +92,16 @@ def resolve_workload(scenario: Scenario, training_flop: float | None = None) -> 
         training_flop=float(flop), spec=spec, global_batch_tokens=batch,
         flop_is_estimate=estimate or section.training_flop is not None, sources=sources, batch_basis=basis,
     )
+
+
+def _global_batch(section: WorkloadSection, flop: float, published: float | None = None) -> tuple[float, str]:
+    """Tokens per step and why: given in the scenario, else published with the model, else the batch law's."""
+    if section.global_batch_tokens:
+        return section.global_batch_tokens, "given in scenario"
+    if published:
+        return published, "published with the model (catalog)"
+    choice = global_batch(flop, section.batch_law, section.max_batch_tokens)
+    return choice.tokens, choice.basis
 
 
 def _frontier_workload(section: WorkloadSection, training_flop: float | None) -> Workload:
@@ -110,11 +115,7 @@ def _frontier_workload(section: WorkloadSection, training_flop: float | None) ->
         optimal = compute_optimal(section.training_flop, section.scaling_law)
     spec = dense_shape(optimal.params, seq_len=section.seq_len)
     flop = optimal.flop
-    if section.global_batch_tokens:
-        batch, basis = section.global_batch_tokens, "given in scenario"
-    else:
-        choice = global_batch(flop, section.batch_law, section.max_batch_tokens)
-        batch, basis = choice.tokens, choice.basis
+    batch, basis = _global_batch(section, flop)
     return Workload(
         name=spec.name, tokens=flop / model_flop_per_token(spec), precision=section.precision,
         training_flop=flop, spec=spec, global_batch_tokens=batch, flop_is_estimate=False,
@@ -139,10 +140,10 @@ def resolve_cluster(scenario: Scenario) -> Cluster:
         acc = per_gpu
     acc.dense_tflops(scenario.workload.precision)  # raises if the precision is unsupported
     check_source_notes(scenario, acc)
+    deployment = resolve_deployment(scenario, acc)
     return Cluster(
         accelerator=acc, n_gpus=gpus,
-        scaleup_domain=section.scaleup_domain or acc.scaleup_domain,
-        scaleout_gbit_s=section.scaleout_gbit_s or acc.scaleout_gbit_s or 0.0,
+        scaleup_domain=deployment.scaleup_domain.value, scaleout_gbit_s=deployment.scaleout_gbit_s.value,
         count_given=section.count, unit_given=section.unit,
     )
 

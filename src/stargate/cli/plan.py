@@ -10,6 +10,7 @@ from rich.table import Table
 
 from stargate import catalog
 from stargate.cli.app import app, console, emit_json, handles_input_errors
+from stargate.deployment import SCENARIO_FIELDS
 from stargate.errors import InputError
 from stargate.facility import cooling_system, facility_catalog
 from stargate.frontier import compute_laws, law_sources
@@ -88,7 +89,7 @@ def print_deployment(result: PlanResult, cite: _Sources) -> None:
     notes = result.scenario.sources
     for name, value, basis in result.deployment.rows():
         label, fmt = DEPLOYMENT_LABELS[name]
-        field = ("facility." if name in ("server_overhead_factor", "rack_kw", "cooling") else "cluster.") + name
+        field = SCENARIO_FIELDS[name]
         table.add_row(label, "—" if value is None else fmt.format(value), basis + " " + cite.ref(notes.get(field, "")))
     console.print(table)
 
