@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from stargate.catalog import Accelerator
 from stargate.perf.calibration import Calibration, FamilyParams
+from stargate.perf.precision import int8_tops
 
 GBYTE = 1e9
 # Per-step latency of one ring step of a collective [s]: NVLink-class vs NIC (NCCL small-message
@@ -40,6 +41,7 @@ class Hardware:
     scaleout_byte_s: float
     eff: FamilyParams
     xla_runtime: bool = False  # TPUs: memory limit of the XLA runtime instead of the CUDA/ROCm one
+    int8_flop_s: float | None = None  # int8 peak (TPU quantised training, catalog/precision_paths.toml) [OP/s]
 
     @classmethod
     def from_catalog(cls, acc: Accelerator, calibration: Calibration, scaleup_domain: int | None = None,
@@ -62,12 +64,13 @@ class Hardware:
             scaleout_byte_s=scaleout_gbit_s / 8 * GBYTE,
             eff=calibration.family(acc.family),
             xla_runtime=acc.vendor == "Google",
+            int8_flop_s=flop(int8_tops(acc.key)),
         )
 
     def peak_flop_s(self, precision: str) -> float:
-        """Dense peak for ``precision`` [FLOP/s]; fp16 runs at the bf16 rate."""
+        """Dense peak for ``precision`` [FLOP/s]; fp16 runs at the bf16 rate, int8 at its OP/s."""
         value = {"bf16": self.bf16_flop_s, "fp16": self.bf16_flop_s, "fp8": self.fp8_flop_s,
-                 "fp4": self.fp4_flop_s}[precision]
+                 "fp4": self.fp4_flop_s, "int8": self.int8_flop_s}.get(precision)
         if value is None:
             raise ValueError(f"{self.key} has no {precision} path")
         return value

@@ -4,7 +4,10 @@ Reads any file in the schema of the shipped development set ``stargate/data/vali
 (see the README beside it; :func:`dataset_path` finds the shipped sets): each row is one
 published measurement (MFU, HFU, TFLOP/s per GPU, tokens/s, step time, GPU-hours, training days).
 A row's published layout is pinned; what it leaves empty is found by the layout search. Rows that
-cannot be predicted (unknown accelerator, no shape, no valid layout) are reported with the reason.
+cannot be predicted (unknown accelerator or precision, no shape, a cell that is not a finite number,
+``seq_len = 0``, a malformed ``date``, no valid layout) are reported with the reason, never raised and
+never filled with a silent default: every value the reader supplies itself is named in the row's reason.
+A file that is not a readable CSV with the required columns is one :class:`InputError`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from stargate.errors import InputError
 from stargate.perf.calibration import Calibration, load_calibration
 from stargate.perf.hardware import Hardware
 from stargate.perf.layouts import RECOMPUTE
+from stargate.perf.precision import likely_precision
 from stargate.perf.search import StepPrediction, search
 from stargate.workload import ModelSpec, model_flop_per_token
 
@@ -36,6 +40,15 @@ DEFAULT_BATCH_TOKENS = 4_194_304   # global batch when a source gives none: 4M t
 DEFAULT_VOCAB = 50_257
 ASPECT_RATIO = 128                 # hidden / layers of a typical decoder when only the size is published
 DATASETS = ("dev", "oos")          # shipped in stargate/data/validation: development and out-of-sample sets
+PRECISIONS = ("bf16", "fp16", "fp8", "fp4", "int8")
+# every column of the schema (stargate/data/validation/README.md), optional MoE/attention ones included
+KNOWN_COLUMNS = frozenset((
+    *REQUIRED_COLUMNS, "confidence", "active_params_b", "layers", "hidden", "heads", "kv_heads", "ffn_hidden",
+    "vocab", "experts",
+    "top_k", "global_batch_seqs", "precision", "tp", "pp", "dp", "cp", "ep", "vpp", "micro_batch", "recompute",
+    "tokens", "notes", "date", "shared_experts", "dense_layers", "moe_ffn_hidden", "head_dim", "kv_lora_rank",
+    "q_lora_rank", "attn_flop_per_token", "node_limit", "pipeline_schedule", "load_balance"))
+MAX_FILE_BYTES = 50_000_000        # a validation file larger than this is refused, not read
 
 
 @dataclass(frozen=True)
@@ -60,39 +73,100 @@ def dataset_path(name: str) -> Path:
 
 
 def read_rows(path: str | Path) -> pd.DataFrame:
-    """Read a validation CSV; raises :class:`InputError` when required columns are missing."""
+    """Read a validation CSV as text cells (each row's numbers are parsed by :func:`prepare_row`).
+
+    Raises :class:`InputError` (one line) when the file is not a readable CSV or lacks required columns.
+    Columns the schema does not know are kept and named in each row's reason (see :func:`unknown_columns`).
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError("validation file", str(path), "must be an existing CSV file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputError("validation file", str(path), f"is larger than {MAX_FILE_BYTES:,} bytes")
     try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise InputError("validation file", str(path), f"is not a readable CSV: {err}") from None
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, ValueError, OSError) as err:
+        message = " ".join(str(err).split())[:200]
+        raise InputError("validation file", str(path), f"is not a readable CSV: {message}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError("validation file", str(path), f"lacks columns {', '.join(missing)}")
+    if frame.columns.duplicated().any():
+        dup = sorted({c for c in frame.columns[frame.columns.duplicated()]})
+        raise InputError("validation file", str(path), f"repeats columns {', '.join(dup)}")
     return frame
 
 
-def _num(row: pd.Series, name: str) -> float | None:
+def unknown_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns of ``frame`` outside the schema: ignored for the prediction, and said so."""
+    return [c for c in frame.columns if c not in KNOWN_COLUMNS and not str(c).startswith("Unnamed:")]
+
+
+def _cell(row: pd.Series, name: str) -> str:
     value = row.get(name)
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def _num(row: pd.Series, name: str) -> float | None:
+    """The cell as a finite number, None when empty; text, ``inf`` or ``nan`` raise :class:`InputError`."""
+    text = _cell(row, name)
+    if text == "":
         return None
     try:
-        return float(value)
+        value = float(text.replace("_", "")) if not isinstance(row.get(name), bool) else None
     except (TypeError, ValueError):
-        return None
+        value = None
+    if value is None or not math.isfinite(value):
+        raise InputError(name, text, "must be a finite number (or empty)")
+    return value
 
 
 def _int(row: pd.Series, name: str) -> int | None:
+    """The cell as a whole number, None when empty (``2.0`` is 2; ``2.5`` raises :class:`InputError`)."""
     value = _num(row, name)
-    return None if value is None else round(value)
+    if value is None:
+        return None
+    if value != round(value):
+        raise InputError(name, _cell(row, name), "must be a whole number")
+    return round(value)
 
 
-def spec_from_row(row: pd.Series) -> ModelSpec:
-    """Model shape of a row; sizes the source leaves empty are filled from its parameter count."""
+def _positive_int(row: pd.Series, name: str) -> int | None:
+    value = _int(row, name)
+    if value is not None and value < 1:
+        raise InputError(name, _cell(row, name), "must be >= 1 (or empty)")
+    return value
+
+
+def row_date(row: pd.Series) -> float | None:
+    """The row's ``date`` (YYYY-MM, the software vintage) as a decimal year, None when empty."""
+    text = _cell(row, "date")
+    if not text:
+        return None
+    parts = text.split("-")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4 or not 1 <= int(parts[1]) <= 12:
+        raise InputError("date", text, "must be YYYY-MM")
+    year = int(parts[0])
+    if not 2015 <= year <= 2100:
+        raise InputError("date", text, "must be a year between 2015 and 2100")
+    return year + (int(parts[1]) - 0.5) / 12
+
+
+def spec_from_row(row: pd.Series, notes: list[str] | None = None) -> ModelSpec:
+    """Model shape of a row; sizes the source leaves empty are filled from its parameter count.
+
+    Every value filled in (shape from the size, vocabulary) is appended to ``notes``. The optional columns
+    ``shared_experts``, ``dense_layers`` (leading dense layers) and ``moe_ffn_hidden`` (width of one routed
+    expert) shape an MoE model as published (DeepSeek-V3: 1 shared expert, 3 dense layers, width 2048).
+    """
+    notes = [] if notes is None else notes
     params_b = _num(row, "params_b")
-    layers, hidden, heads = _int(row, "layers"), _int(row, "hidden"), _int(row, "heads")
+    if params_b is not None and params_b <= 0:
+        raise InputError("params_b", _cell(row, "params_b"), "must be > 0")
+    layers, hidden, heads = (_positive_int(row, c) for c in ("layers", "hidden", "heads"))
     if None in (layers, hidden, heads):
         if params_b is None:
             raise InputError("row", row["id"], "has neither a shape nor a parameter count")
@@ -100,29 +174,55 @@ def spec_from_row(row: pd.Series) -> ModelSpec:
         hidden = hidden or int(round((params_b * 1e9 * ASPECT_RATIO / 12) ** (1 / 3) / 128) * 128)
         layers = layers or max(1, round(params_b * 1e9 / (12 * hidden**2)))
         heads = heads or max(1, hidden // 128)
-    kv_heads = _int(row, "kv_heads") or heads
+        notes.append(f"shape not published: {layers} layers x hidden {hidden} from {params_b:g}B parameters")
+    seq_len = _positive_int(row, "seq_len")
+    if seq_len is None:
+        raise InputError("seq_len", "", "must be given (tokens per sequence)")
+    kv_heads = _positive_int(row, "kv_heads") or heads
     if heads % kv_heads:
+        notes.append(f"kv_heads {kv_heads} does not divide {heads} heads: multi-head attention assumed")
         kv_heads = heads
     experts = _int(row, "experts") or 0
-    arch_moe = str(row.get("arch", "dense")).strip() == "moe" and experts > 0
+    arch = _cell(row, "arch").lower() or "dense"
+    if arch not in ("dense", "moe"):
+        raise InputError("arch", arch, "dense or moe")
+    arch_moe = arch == "moe" and experts > 0
+    if arch == "moe" and not arch_moe:
+        notes.append("MoE row without an expert count: predicted as a dense model of its active size")
     active_b = _num(row, "active_params_b") or params_b
+    vocab = _positive_int(row, "vocab")
+    if vocab is None:
+        vocab = DEFAULT_VOCAB
+        notes.append(f"vocab not published: {DEFAULT_VOCAB:,} assumed")
+    ffn = _positive_int(row, "ffn_hidden")
+    top_k = (_positive_int(row, "top_k") or 1) if arch_moe else 0
+    shared = (_int(row, "shared_experts") or 0) if arch_moe else 0
+    dense_layers = (_int(row, "dense_layers") or 0) if arch_moe else 0
+    if dense_layers < 0 or dense_layers >= layers or shared < 0:
+        raise InputError("dense_layers", dense_layers, f"must be in 0..{layers - 1} (shared_experts >= 0)")
     return ModelSpec(
-        name=str(row.get("model", row["id"])), layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads,
-        ffn_hidden=_int(row, "ffn_hidden") or 4 * hidden, vocab=_int(row, "vocab") or DEFAULT_VOCAB,
-        seq_len=_int(row, "seq_len") or 2048, glu=_int(row, "ffn_hidden") is None,
-        experts=experts if arch_moe else 0, top_k=(_int(row, "top_k") or 1) if arch_moe else 0,
+        name=_cell(row, "model") or str(row["id"]), layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads,
+        ffn_hidden=ffn or 4 * hidden, vocab=vocab, seq_len=seq_len, glu=ffn is None,
+        experts=experts if arch_moe else 0, top_k=top_k, shared_experts=shared,
+        moe_ffn_hidden=(_positive_int(row, "moe_ffn_hidden") or 0) if arch_moe else 0, dense_layers=dense_layers,
         params_b_given=params_b, active_params_b_given=active_b,
     )
 
 
-def precision_of(row: pd.Series, acc: catalog.Accelerator) -> tuple[str, str]:
-    """The row's precision, or what a skilled team would use on that hardware (and a note saying so)."""
+def precision_of(row: pd.Series, acc: catalog.Accelerator, date: float | None = None) -> tuple[str, str]:
+    """The row's precision, or the one the team most likely trained in on that hardware at ``date``.
+
+    The inference follows the precision paths of ``catalog/precision_paths.toml`` (which precisions each
+    family could train in, and from when); the note says what was assumed. An unknown precision raises
+    :class:`InputError`.
+    """
     given = str(row.get("precision") or "").strip().lower()
-    if given in ("bf16", "fp16", "fp8", "fp4"):
+    if given in PRECISIONS:
         return given, ""
-    # Blackwell recipes train in FP8 (NeMo/Megatron-Bridge); V100 has no BF16 tensor cores
-    chosen = {"blackwell": "fp8", "volta": "fp16"}.get(acc.family, "bf16")
-    return chosen, f"precision not stated: {chosen} assumed for {acc.family}"
+    if given:
+        raise InputError("precision", given, "one of " + ", ".join(PRECISIONS) + " (or empty)")
+    chosen, why = likely_precision(acc.family, date)
+    return chosen, f"precision not stated: {chosen} assumed for {acc.family} ({why})"
 
 
 def flop_convention(notes: str) -> tuple[float, bool]:
@@ -137,18 +237,26 @@ def flop_convention(notes: str) -> tuple[float, bool]:
 
 
 def _fixed_layout(row: pd.Series) -> dict[str, int]:
-    fixed = {key: _int(row, col) for col, key in LAYOUT_COLUMNS.items() if _int(row, col) is not None}
-    recompute = str(row.get("recompute") or "").strip().lower()
+    fixed = {}
+    for col, key in LAYOUT_COLUMNS.items():
+        value = _positive_int(row, col)
+        if value is not None:
+            fixed[key] = value
+    recompute = _cell(row, "recompute").lower()
     if recompute in RECOMPUTE:
         fixed["recompute"] = RECOMPUTE[recompute]
+    elif recompute:
+        raise InputError("recompute", recompute, "one of " + ", ".join(RECOMPUTE) + " (or empty)")
     return fixed
 
 
-def _global_batch(row: pd.Series, spec: ModelSpec, n: int) -> int:
-    given = _int(row, "global_batch_seqs")
+def _global_batch(row: pd.Series, spec: ModelSpec, n: int, notes: list[str]) -> int:
+    given = _positive_int(row, "global_batch_seqs")
     if given:
         return given
-    return n * max(1, round(DEFAULT_BATCH_TOKENS / (spec.seq_len * n)))
+    batch = n * max(1, round(DEFAULT_BATCH_TOKENS / (spec.seq_len * n)))
+    notes.append(f"global batch not published: {batch:,} sequences assumed (about 4M tokens)")
+    return batch
 
 
 def metric_value(metric: str, p: StepPrediction, spec: ModelSpec, precision_peak: float, tokens: float | None,
@@ -213,35 +321,58 @@ class PreparedRow:
     attention_factor: float
     hardware_flops: bool
     note: str
+    date: float | None = None   # the row's software vintage (decimal year), None when not given
 
 
-def prepare_row(row: pd.Series) -> PreparedRow | RowResult:
-    """Bind a row to the catalog; a row that cannot be predicted becomes a :class:`RowResult` with the reason."""
-    published = _num(row, "value")
-    base = dict(id=str(row["id"]), source=str(row.get("source", "")), accelerator=str(row.get("accelerator", "")),
-                metric=str(row.get("metric", "")), published=published)
+def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> PreparedRow | RowResult:
+    """Bind a row to the catalog; a row that cannot be predicted becomes a :class:`RowResult` with the reason.
+
+    ``unknown`` names columns outside the schema (ignored, and said in the row's reason)."""
     try:
+        published = _num(row, "value")
+    except InputError:
+        published = None
+    base = dict(id=_cell(row, "id"), source=_cell(row, "source"), accelerator=_cell(row, "accelerator"),
+                metric=_cell(row, "metric"), published=published)
+    notes: list[str] = []
+    if unknown:
+        notes.append("ignored unknown column" + ("s " if len(unknown) > 1 else " ") + ", ".join(unknown))
+    try:
+        if not base["id"]:
+            raise InputError("id", "", "must be given")
         if published is None or published <= 0:
-            raise InputError("value", row.get("value"), "must be a positive number")
+            raise InputError("value", _cell(row, "value"), "must be a positive number")
         if base["metric"] not in METRICS:
             raise InputError("metric", base["metric"], "one of " + ", ".join(METRICS))
+        if base["metric"] in ("mfu", "hfu") and published > 1:
+            raise InputError("value", published, f"a {base['metric']} is a fraction, at most 1")
         if base["accelerator"] not in catalog.accelerators():
             raise InputError("accelerator", base["accelerator"], "not in the accelerator catalog")
         acc = catalog.accelerator(base["accelerator"])
-        spec = spec_from_row(row)
-        n = _int(row, "n_accel")
-        if not n or n < 1:
-            raise InputError("n_accel", row.get("n_accel"), "must be a positive count")
-        precision, note = precision_of(row, acc)
-        acc.dense_tflops(precision)
+        date = row_date(row)
+        spec = spec_from_row(row, notes)
+        n = _positive_int(row, "n_accel")
+        if not n:
+            raise InputError("n_accel", _cell(row, "n_accel"), "must be a positive count")
+        precision, note = precision_of(row, acc, date)
+        if note:
+            notes.insert(0, note)
+        try:
+            Hardware.from_catalog(acc, load_calibration()).peak_flop_s(precision)
+        except ValueError:
+            raise InputError("precision", precision, f"{acc.key} has no {precision} path") from None
         tokens = _num(row, "tokens")
+        if tokens is not None and tokens <= 0:
+            raise InputError("tokens", _cell(row, "tokens"), "must be > 0")
         if base["metric"] in ("gpu_hours", "train_days") and not tokens:
             raise InputError("tokens", None, f"needed for a {base['metric']} row")
+        fixed = _fixed_layout(row)
+        batch = _global_batch(row, spec, n, notes)
     except InputError as err:
-        return RowResult(**base, predicted=None, error_pct=None, reason=str(err))
-    attention_factor, hardware = flop_convention(str(row.get("notes") or ""))
-    return PreparedRow(base, spec, acc, n, _global_batch(row, spec, n), precision, _fixed_layout(row), tokens,
-                       attention_factor, hardware, note)
+        return RowResult(**base, predicted=None, error_pct=None, reason="; ".join([str(err), *notes]))
+    attention_factor, hardware = flop_convention(_cell(row, "notes"))
+    return PreparedRow(base, spec, acc, n, batch, precision, fixed, tokens, attention_factor, hardware,
+                       "; ".join(notes), date)
 
 
 def evaluate_row(row: PreparedRow, calibration: Calibration,
@@ -297,9 +428,10 @@ def validate(frame: pd.DataFrame, calibration: Calibration | None = None, baseli
     """Predict every row of a validation table (``baseline``: with the 40 %-MFU rule of thumb instead)."""
     calibration = calibration or load_calibration()
     goodput = default_goodput()
+    unknown = unknown_columns(frame)
     out = []
     for _, row in frame.iterrows():
-        prepared = prepare_row(row)
+        prepared = prepare_row(row, unknown)
         if isinstance(prepared, RowResult):
             out.append(prepared)
         elif baseline:
