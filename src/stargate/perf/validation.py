@@ -26,6 +26,7 @@ from stargate import catalog
 from stargate.errors import InputError
 from stargate.perf.calibration import Calibration, load_calibration
 from stargate.perf.hardware import Hardware
+from stargate.perf.intervals import interval_class, layout_published, metric_interval, mfu_interval
 from stargate.perf.layouts import RECOMPUTE
 from stargate.perf.precision import likely_precision
 from stargate.perf.search import StepPrediction, search
@@ -62,6 +63,8 @@ class RowResult:
     error_pct: float | None
     reason: str
     layout: dict[str, Any] | None = None
+    interval: tuple[float, float] | None = None   # 80 % prediction interval in the row's metric
+    interval_class: str | None = None             # arch/fitted-or-unfitted/published-or-assumed
 
 
 def dataset_path(name: str) -> Path:
@@ -396,7 +399,13 @@ def evaluate_row(row: PreparedRow, calibration: Calibration,
     except InputError as err:
         return RowResult(**row.base, predicted=None, error_pct=None, reason=str(err))
     error = (value - row.base["published"]) / row.base["published"] * 100
-    return RowResult(**row.base, predicted=value, error_pct=error, reason=note, layout=result.best.layout)
+    arch = "moe" if row.spec.is_moe else "dense"
+    fitted = row.accelerator.family in calibration.families
+    published = layout_published(row.fixed)
+    factors = mfu_interval(arch, fitted, published)
+    return RowResult(**row.base, predicted=value, error_pct=error, reason=note, layout=result.best.layout,
+                     interval=metric_interval(row.base["metric"], value, factors),
+                     interval_class=interval_class(arch, fitted, published))
 
 
 RULE_OF_THUMB_MFU = 0.40
@@ -459,5 +468,10 @@ def summarise(results: list[RowResult]) -> dict[str, Any]:
             for r in done:
                 groups.setdefault(getattr(r, key), []).append(r.error_pct)
             summary[f"by_{key}"] = {k: _stats(v) for k, v in sorted(groups.items())}
+    covered = [r.interval[0] <= r.published <= r.interval[1] for r in done if r.interval]
+    if covered:
+        half = [(r.interval[1] - r.interval[0]) / 2 / r.predicted * 100 for r in done if r.interval]
+        summary["interval"] = {"level": 0.8, "coverage": float(np.mean(covered)), "n": len(covered),
+                               "median_half_width_pct": float(np.median(half))}
     summary["not_predicted"] = [{"id": r.id, "reason": r.reason} for r in results if r.error_pct is None]
     return summary
