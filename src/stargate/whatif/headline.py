@@ -22,7 +22,7 @@ from stargate.goodput import reliability_data
 from stargate.performance import estimate_training
 from stargate.pipeline import PlanResult, TrainingRun
 from stargate.scenario import Scenario
-from stargate.whatif.overrides import catalog_patched
+from stargate.whatif.overrides import apply_overrides, catalog_patched, split_overrides
 
 NAN = float("nan")
 
@@ -87,6 +87,25 @@ def evaluate_plan(scenario: Scenario, extras: Mapping[str, Any] | None = None) -
         return pipeline.plan(scenario)
 
 
+def evaluate_fixed_run(scenario: Scenario, run: TrainingRun, values: Mapping[str, Any]) -> dict[str, float]:
+    """Headline figures of ``scenario`` training ``run`` (its workload, job size and layout kept) with the
+    dotted ``values`` applied: scenario fields to the scenario, catalog and error fields around the call.
+
+    The run is re-rated (MFU x ``error.mfu_factor``, goodput at the patched failure rate and restart), not
+    searched again: the uncertainty and sensitivity of one planned run (stargate.whatif.uncertainty).
+    """
+    fields, extras = split_overrides(values)
+    scenario = apply_overrides(scenario, fields)
+    with catalog_patched(extras) as mfu_factor:
+        rerated = with_mfu_factor(run, mfu_factor, recompute_goodput=True)
+
+        def train(_scenario: Scenario, workload: Any = None, cluster: Any = None) -> TrainingRun:
+            return rerated
+
+        with mock.patch.object(pipeline, "train", train), mock.patch.object(pipeline, "simulate", _roadmap_once):
+            return headline(pipeline.plan(scenario))
+
+
 TRAIN_CACHE_SIZE = 64
 _train_cache: OrderedDict[str, TrainingRun] = OrderedDict()
 _roadmaps: dict[tuple[int, int], Any] = {}
@@ -100,6 +119,16 @@ def _training_key(scenario: Scenario) -> str:
     parts = scenario.model_dump(mode="json", include={"workload", "cluster", "performance", "sources"},
                                 exclude={"cluster": {"price_usd_per_gpu"}})  # the price is read by economics only
     return json.dumps([parts, reliability_data()], sort_keys=True, default=str)
+
+
+def seed_training_cache(scenario: Scenario, run: TrainingRun) -> None:
+    """Make ``run`` the cached training stage of ``scenario`` (a run computed elsewhere, e.g. the driver)."""
+    _train_cache[_training_key(scenario)] = run
+
+
+def cached_train(scenario: Scenario) -> TrainingRun:
+    """The training stage of ``scenario``, from the cache when its inputs were seen (see the module doc)."""
+    return _cached_train(scenario)
 
 
 def _cached_train(scenario: Scenario, workload: Any = None, cluster: Any = None) -> TrainingRun:
@@ -123,9 +152,12 @@ def _roadmap_once(programme: Any, trajectories: int = 10_000, seed: int = 0) -> 
     return _roadmaps[key]
 
 
-def with_mfu_factor(run: TrainingRun, factor: float) -> TrainingRun:
-    """The same run (workload, layout, job size) at ``factor`` x the predicted MFU, failures recomputed."""
-    if factor == 1.0:
+def with_mfu_factor(run: TrainingRun, factor: float, *, recompute_goodput: bool = False) -> TrainingRun:
+    """The same run (workload, layout, job size) at ``factor`` x the predicted MFU, failures recomputed.
+
+    ``recompute_goodput``: also when ``factor`` is 1 (the reliability catalog may have been patched).
+    """
+    if factor == 1.0 and not recompute_goodput:
         return run
     perf = dataclasses.replace(run.performance, mfu=min(run.performance.mfu * factor, 1.0))
     ideal_s = run.training.seconds * run.performance.mfu / perf.mfu

@@ -36,7 +36,7 @@ import pandas as pd
 
 from stargate.errors import InputError
 from stargate.scenario import Scenario, default_scenario, load_scenario
-from stargate.whatif.headline import evaluate
+from stargate.whatif.headline import cached_train, evaluate, seed_training_cache
 from stargate.whatif.overrides import apply_overrides, check_catalog_path, split_overrides
 
 METHODS = ("grid", "random", "lhs")
@@ -145,17 +145,32 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.item() if isinstance(v, np.generic) else v for k, v in row.items()}
 
 
-def run_chunk(base_json: str, rows: list[dict[str, Any]], first: int) -> pd.DataFrame:
+def run_chunk(payload: tuple[str, Any], rows: list[dict[str, Any]], first: int) -> pd.DataFrame:
     """The table of one chunk: its inputs (``scenario`` = row index) and every headline figure.
 
-    A pure function of its arguments (a Dask task); the catalogs and weather load once per process.
+    ``payload`` = (base scenario JSON, its training run or None). A pure function of its arguments (a
+    Dask task); the catalogs and weather load once per process, the base training run is computed once
+    by the driver (:func:`_warm_training`) instead of once per worker.
     """
+    base_json, warm = payload
     base = Scenario.model_validate_json(base_json)
+    if warm is not None:
+        seed_training_cache(base, warm)
     out = []
     for i, row in enumerate(rows):
         fields, extras = split_overrides(row)
         out.append({"scenario": first + i, **row, **evaluate(apply_overrides(base, fields), extras)})
     return pd.DataFrame(out)
+
+
+# fields that leave the training stage unchanged (see stargate.whatif.headline._training_key)
+_TRAINING_PREFIXES = ("workload.", "cluster.", "performance.", "sources.", "catalog.reliability.")
+
+
+def _warm_training(design: Design) -> Any:
+    """The base scenario's training run when some row reuses it (no training field swept), else None."""
+    swept = [f for f in design.rows.columns if f.startswith(_TRAINING_PREFIXES) and f != "cluster.price_usd_per_gpu"]
+    return None if swept else cached_train(design.base)
 
 
 def run_sweep(design: Design, out: Path | None = None, *, resume: bool = False, serial: bool = False,
@@ -181,7 +196,8 @@ def run_sweep(design: Design, out: Path | None = None, *, resume: bool = False, 
     total, done = len(design.chunks), len(design.chunks) - len(todo)
     if progress:
         progress(done, total)
-    for index, table in _execute(base_json, todo, serial, scheduler, workers):
+    payload = (base_json, _warm_training(design) if todo else None)
+    for index, table in execute_chunks(run_chunk, payload, todo, serial, scheduler, workers):
         if out is not None:
             _write_parquet(table, design.chunk_path(out, index))
         if keep:
@@ -194,11 +210,16 @@ def run_sweep(design: Design, out: Path | None = None, *, resume: bool = False, 
     return pd.concat([tables[i] for i in sorted(tables)], ignore_index=True) if keep else None
 
 
-def _execute(base_json: str, todo: list[tuple[int, list, int]], serial: bool, scheduler: str | None,
-             workers: int | None) -> Iterator[tuple[int, pd.DataFrame]]:
+def execute_chunks(task: Callable[[Any, list, int], pd.DataFrame], payload: Any, todo: list[tuple[int, list, int]],
+                   serial: bool, scheduler: str | None, workers: int | None) -> Iterator[tuple[int, pd.DataFrame]]:
+    """``(index, task(payload, rows, first))`` for each chunk of ``todo``, as each completes.
+
+    ``serial``: in this process; else on Dask (``scheduler`` address, or a LocalCluster of ``workers``
+    processes). ``payload`` is scattered once to the workers, not shipped with every chunk.
+    """
     if serial or not todo:
         for index, rows, first in todo:
-            yield index, run_chunk(base_json, rows, first)
+            yield index, task(payload, rows, first)
         return
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -208,8 +229,8 @@ def _execute(base_json: str, todo: list[tuple[int, list, int]], serial: bool, sc
                                dashboard_address=None)
     client = Client(scheduler or cluster)
     try:
-        futures = {client.submit(run_chunk, base_json, rows, first, pure=False): index
-                   for index, rows, first in todo}
+        shared = client.scatter(payload, broadcast=True)
+        futures = {client.submit(task, shared, rows, first, pure=False): index for index, rows, first in todo}
         for future in as_completed(futures):
             yield futures[future], future.result()
             future.release()
