@@ -75,13 +75,15 @@ class _Collector:
         self.items.append(obj)
 
 
-def summary_tables(result: PlanResult) -> tuple[list[Table], list[str]]:
-    """The rich tables and source lines of ``stargate plan``'s terminal summary."""
+def summary_tables(result: PlanResult, bands: Any = None) -> tuple[list[Table], list[str]]:
+    """The rich tables and source lines of ``stargate plan``'s terminal summary (and bands, when given)."""
     from stargate.cli import plan as plan_cli
 
     out = _Collector()
     with mock.patch.object(plan_cli, "console", out):
         plan_cli.print_summary(result)
+        if bands is not None:
+            plan_cli.print_bands(bands, every=True)
     tables = [t for t in out.items if isinstance(t, Table)]
     sources = [re.sub(r"^\s*\[\d+\]\s*", "", t) for t in out.items if isinstance(t, str) and re.match(r"\s*\[\d+\]", t)]
     return tables, sources
@@ -221,8 +223,24 @@ def _version() -> str:
         return "unknown"
 
 
-def render_html(result: PlanResult, roadmap: RoadmapResult | None = None) -> str:
-    """A self-contained HTML page (plotly.js embedded once, so it opens offline)."""
+def figures_page(title: str, figs: list[go.Figure]) -> str:
+    """A self-contained HTML page of ``figs`` (plotly.js embedded once)."""
+    parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
+             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
+    for i, fig in enumerate(figs):
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0), config=PLOTLY_CONFIG,
+                                 default_width="100%"))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def render_html(result: PlanResult, roadmap: RoadmapResult | None = None, bands: Any = None,
+                sensitivity: Any = None) -> str:
+    """A self-contained HTML page (plotly.js embedded once, so it opens offline).
+
+    ``bands`` (stargate.whatif.uncertainty.Bands) adds the P10-P90 table; ``sensitivity`` (a tornado
+    frame of stargate.whatif.sensitivity) adds a tornado figure per headline figure it ranks.
+    """
     sc = result.scenario
     title = f"Stargate Planner — {sc.name}"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -232,13 +250,19 @@ def render_html(result: PlanResult, roadmap: RoadmapResult | None = None) -> str
              f"<h1>{html.escape(title)}</h1>",
              f"<p class='meta'>stargate-planner {html.escape(_version())}, generated {stamp}</p>",
              f"<p>{html.escape(sc.description)}</p>"]
-    tables, sources = summary_tables(result)
+    tables, sources = summary_tables(result, bands)
     parts += [_table_html(t) for t in tables]
     if sources:
         parts.append("<h2>Sources of the summary</h2><ol>")
         parts += [f"<li>{_linkify(s)}</li>" for s in sources]
         parts.append("</ol>")
-    for i, (fig_title, fig) in enumerate(figures(result, roadmap)):
+    extra = []
+    if sensitivity is not None:
+        from stargate.whatif.sensitivity import tornado_figure
+
+        extra = [(f"What moves the {sensitivity.attrs['labels'][o]}", tornado_figure(sensitivity, o))
+                 for o in sensitivity.attrs["units"]]
+    for i, (fig_title, fig) in enumerate(figures(result, roadmap) + extra):
         parts.append(f"<h2>{html.escape(fig_title)}</h2><div class='figure'>")
         parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0), config=PLOTLY_CONFIG,
                                  default_height=f"{FIGURE_HEIGHT_PX}px", default_width="100%"))

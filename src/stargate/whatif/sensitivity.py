@@ -91,7 +91,8 @@ def _tornado(scenario: Scenario, base: Any, inputs: list[UncertainInput], base_r
         low, high = table.iloc[2 * j], table.iloc[2 * j + 1]
         for o in outputs:
             swing = float(high[o] - low[o])
-            records.append({"output": o, "input": u.path, "label": u.label, "effect": abs(swing), "swing": swing,
+            records.append({"output": o, "input": u.path, "label": u.label, "unit": u.unit, "effect": abs(swing),
+                            "swing": swing,
                             "low": u.span[0], "high": u.span[1], "at_low": float(low[o]), "at_high": float(high[o]),
                             "base": float(base_row[o])})
     frame = pd.DataFrame(records)

@@ -37,7 +37,7 @@ from stargate.whatif.overrides import CATALOGS, ERROR_FIELDS, check_catalog_path
 
 ACCELERATOR_PRICE = "accelerator-price"
 BAND_QUANTILES = (0.1, 0.5, 0.9)
-ENTRY_KEYS = {"label", "low", "high", "base", "range", "quantiles", "sources", "date", "notes"}
+ENTRY_KEYS = {"label", "unit", "low", "high", "base", "range", "quantiles", "sources", "date", "notes"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class UncertainInput:
     high: float
     quantiles: tuple[float, ...] = ()
     sources: tuple[str, ...] = ()
+    unit: str = ""
 
     def value_at(self, u: np.ndarray) -> np.ndarray:
         """The input's values at probabilities ``u`` in [0, 1] (inverse CDF)."""
@@ -111,7 +112,7 @@ def resolve_inputs(scenario: Scenario, deployment_values: Mapping[str, Any],
     spec = load_uncertainty() if spec is None else spec
     out = []
     for path, entry in spec.items():
-        label = str(entry.get("label", path))
+        label, unit = str(entry.get("label", path)), str(entry.get("unit", ""))
         sources = tuple(str(s) for s in entry.get("sources", ()))
         _check_field(path, scenario)
         if "quantiles" in entry:
@@ -124,7 +125,7 @@ def resolve_inputs(scenario: Scenario, deployment_values: Mapping[str, Any],
                 _check_value(path, v)
             plan_value = _plan_value(path, scenario, deployment_values)
             centre = float(np.median(q)) if plan_value is None else float(plan_value)
-            out.append(UncertainInput(path, label, q[0], centre, q[-1], q, sources))
+            out.append(UncertainInput(path, label, q[0], centre, q[-1], q, sources, unit))
             continue
         base = entry.get("base", _plan_value(path, scenario, deployment_values))
         if entry.get("range") == ACCELERATOR_PRICE:
@@ -143,7 +144,7 @@ def resolve_inputs(scenario: Scenario, deployment_values: Mapping[str, Any],
             low, high = min(low, base), max(high, base)  # the plan's own value widens the range
         for v in (low, high):
             _check_value(path, v)
-        out.append(UncertainInput(path, label, low, base, high, (), sources))
+        out.append(UncertainInput(path, label, low, base, high, (), sources, unit))
     return out
 
 
