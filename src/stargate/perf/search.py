@@ -10,6 +10,7 @@ from stargate.errors import InputError
 from stargate.perf.calibration import Calibration, load_calibration
 from stargate.perf.hardware import Hardware
 from stargate.perf.layouts import Layouts, enumerate_layouts
+from stargate.perf.moe import MoeRouting
 from stargate.perf.step import StepBreakdown, step_time
 from stargate.workload import ModelSpec
 
@@ -64,7 +65,7 @@ def _prediction(b: StepBreakdown, layouts: Layouts, i: int, n_gpus: int) -> Step
 
 def search(spec: ModelSpec, hw: Hardware, n_gpus: int, global_batch_seqs: int, precision: str = "bf16",
            fixed: dict[str, int] | None = None, calibration: Calibration | None = None, top: int = 5,
-           require_fit: bool = True) -> SearchResult:
+           require_fit: bool = True, routing: MoeRouting | None = None) -> SearchResult:
     """Best layouts of ``spec`` on ``n_gpus`` x ``hw`` for a global batch, fastest first.
 
     Parameters
@@ -77,6 +78,7 @@ def search(spec: ModelSpec, hw: Hardware, n_gpus: int, global_batch_seqs: int, p
     fixed : dict              Layout fields pinned (tp, pp, dp, cp, ep, vpp, mb, recompute, zero).
     top : int                 Ranked layouts returned.
     require_fit : bool        Drop layouts that do not fit in memory (else rank all).
+    routing : MoeRouting      MoE routing and pipeline schedule (node limit, DualPipe, imbalance).
 
     Raises
     ------
@@ -88,7 +90,7 @@ def search(spec: ModelSpec, hw: Hardware, n_gpus: int, global_batch_seqs: int, p
     except ValueError:
         raise InputError("precision", precision, f"{hw.key} has no {precision} path") from None
     layouts = enumerate_layouts(spec, n_gpus, global_batch_seqs, fixed)
-    b = step_time(spec, hw, layouts, global_batch_seqs, precision, calibration)
+    b = step_time(spec, hw, layouts, global_batch_seqs, precision, calibration, routing)
     ok = b.fits if require_fit else np.ones(len(layouts), dtype=bool)
     ok &= np.isfinite(b.step_s)
     if not ok.any():

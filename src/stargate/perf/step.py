@@ -19,6 +19,7 @@ import numpy as np
 from stargate.perf.calibration import Calibration
 from stargate.perf.hardware import HBM_ACHIEVED_FRACTION, SCALEOUT_LATENCY_S, SCALEUP_LATENCY_S, Hardware
 from stargate.perf.layouts import Layouts
+from stargate.perf.moe import BF16_BYTES, DUALPIPE_COMM_SM_FRACTION, MoeRouting, dispatch_bytes, routed_copies
 from stargate.workload import ModelSpec, model_flop_per_token
 
 ACT_BYTES = 2.0              # bf16 activations and communication payloads [B]
@@ -97,7 +98,7 @@ CHUNK = 65_536  # layouts per vectorised pass: the temporaries stay in cache (ab
 
 
 def step_time(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_batch_seqs: int, precision: str,
-              calibration: Calibration) -> StepBreakdown:
+              calibration: Calibration, routing: MoeRouting | None = None) -> StepBreakdown:
     """Step time, breakdown and memory of every layout in ``layouts``.
 
     Parameters
@@ -108,6 +109,8 @@ def step_time(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_batch_seqs
     global_batch_seqs : int     Sequences per optimizer step. [-]
     precision : str             bf16, fp16, fp8 or fp4: the precision of the linear layers.
     calibration : Calibration   Global efficiency parameters.
+    routing : MoeRouting        MoE token routing and pipeline schedule (default: Megatron-Core all-to-all
+                                under 1F1B, calibrated imbalance); ignored for dense models.
 
     Returns
     -------
@@ -115,17 +118,20 @@ def step_time(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_batch_seqs
                     dense peak of ``precision``; HFU adds recomputed forward FLOPs.
     """
     if len(layouts) <= CHUNK:
-        return _step_time_chunk(spec, hw, layouts, global_batch_seqs, precision, calibration)
+        return _step_time_chunk(spec, hw, layouts, global_batch_seqs, precision, calibration, routing)
     parts = [_step_time_chunk(spec, hw, layouts.take(np.arange(i, min(len(layouts), i + CHUNK))), global_batch_seqs,
-                              precision, calibration) for i in range(0, len(layouts), CHUNK)]
+                              precision, calibration, routing) for i in range(0, len(layouts), CHUNK)]
     merged = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(StepBreakdown)
               if f.name != "model_flop"}
     return StepBreakdown(model_flop=parts[0].model_flop, **merged)
 
 
 def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_batch_seqs: int, precision: str,
-                     calibration: Calibration) -> StepBreakdown:
+                     calibration: Calibration, routing: MoeRouting | None = None) -> StepBreakdown:
     c = calibration
+    routing = routing or MoeRouting()
+    imbalance = c.ep_imbalance if routing.imbalance is None else routing.imbalance
+    dualpipe = routing.schedule == "dualpipe"
     # float copies once: every formula below is floating point (integer arrays would be converted per use)
     tp, pp, dp, cp, ep, vpp, mb = (np.asarray(a, dtype=np.float64) for a in (
         layouts.tp, layouts.pp, layouts.dp, layouts.cp, layouts.ep, layouts.vpp, layouts.mb))
@@ -138,7 +144,7 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     tokens = mb * s / cp                                       # tokens per rank per micro-batch
     layers_rank = np.ceil(n_layers / (pp * vpp)) * vpp           # layers on the busiest rank
     moe_share = spec.moe_layers / n_layers
-    routed_params = moe_share * spec.top_k * lp.expert * c.ep_imbalance
+    routed_params = moe_share * spec.top_k * lp.expert * imbalance
     dense_params = lp.attention + (1 - moe_share) * lp.mlp_dense + moe_share * (
         lp.mlp_active_moe - spec.top_k * lp.expert)               # attention, dense MLP, shared experts, router
     attn_flop = 4 * tokens * s * h / tp                           # scores and values, full (non-causal)
@@ -163,6 +169,8 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     t_recompute = np.select([rc == 2, rc == 1], [t_fwd_layer, t_attn], 0.0)
     t_logits = 3 * logit_flop / bf16_rate
     compute_mb = layers_rank * (3 * t_fwd_layer + t_recompute) + t_logits
+    if dualpipe:  # the overlap costs the streaming multiprocessors that drive the communication
+        compute_mb = compute_mb / (1 - DUALPIPE_COMM_SM_FRACTION)
 
     # --- communication: which link each group crosses -------------------------------------------
     nic = hw.scaleout_byte_s * hw.eff.net_eff
@@ -188,19 +196,31 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     kv_bytes = tokens * 2 * spec.kv_heads * spec.head_dim * ACT_BYTES / tp
     t_cp_raw = 2 * layers_rank * _ring_time((cp - 1) * kv_bytes, cp, bw_cp, lat_cp)
     t_cp = np.maximum(0.0, t_cp_raw - 2 * layers_rank * t_attn)    # ring attention overlaps with compute
-    # all-to-all: most of each rank's traffic leaves the node, so no sharing of the node's NICs helps
-    bw_ep, lat_ep = np.where(ep <= dom, nvl, nic), np.where(ep <= dom, SCALEUP_LATENCY_S, SCALEOUT_LATENCY_S)
-    a2a_vol = 2 * (ep - 1) / ep * tokens * spec.top_k * h * ACT_BYTES / tp * c.ep_imbalance
-    t_ep = np.where(ep > 1, 2 * layers_rank * moe_share * (a2a_vol / bw_ep + lat_ep * (ep - 1)), 0.0)
+    # all-to-all (dispatch + combine, forward and backward) on the links it crosses (stargate.perf.moe):
+    # copies to ranks of the same scale-up domain over NVLink/ICI, the others over the NIC, concurrently
+    if spec.is_moe:
+        local_copies, remote_copies = routed_copies(ep, dom, spec.top_k, routing.node_limit)
+        routed_bytes = tokens * h / tp * imbalance                 # per copy and byte of payload
+        a2a_bytes = dispatch_bytes(precision) + BF16_BYTES + 2 * BF16_BYTES  # fwd dispatch + combine, bwd both
+        t_a2a = np.maximum(local_copies * routed_bytes * a2a_bytes / nvl,
+                           remote_copies * routed_bytes * a2a_bytes / nic)
+        lat_ep = np.where(ep <= dom, SCALEUP_LATENCY_S, SCALEOUT_LATENCY_S)
+        t_ep = np.where(ep > 1, layers_rank * moe_share * (t_a2a + 4 * lat_ep * (ep - 1)), 0.0)
+    else:
+        t_ep = np.zeros_like(tp)
     bw_pp, lat_pp = link(2 * tp * cp * dp, 2 * tp * cp * dp)     # stage neighbours are tp*cp*dp ranks apart
     p2p_bytes = tokens * h * ACT_BYTES / tp
     t_pp = np.where(pp > 1, 2 * vpp * (p2p_bytes / bw_pp + lat_pp), 0.0)
-    exposed_mb = c.tp_comm_exposed * t_tp + t_cp + c.ep_comm_exposed * t_ep + t_pp
+    # DualPipe (DeepSeek-V3 Sec. 3.2.1) hides the all-to-all and the stage-to-stage sends behind the
+    # computation of the paired micro-batch; 1F1B leaves the calibrated fraction exposed
+    ep_exposed = 0.0 if dualpipe else c.ep_comm_exposed
+    exposed_mb = c.tp_comm_exposed * t_tp + t_cp + ep_exposed * t_ep + (0.0 if dualpipe else t_pp)
 
     # --- pipeline schedule: 1F1B with interleaving, bubble (p-1)/v micro-batch times --------------
     micro = global_batch_seqs / (dp * mb)
     mb_time = compute_mb + exposed_mb
-    bubble = (pp - 1) / vpp * mb_time
+    # DualPipe feeds micro-batches from both pipeline ends: (pp/2 - 1) bubbles (DeepSeek-V3 Table 2)
+    bubble = (np.maximum(pp / 2 - 1, 0.0) if dualpipe else pp - 1) / vpp * mb_time
     pipeline = micro * mb_time + bubble
 
     # --- data parallel: gradient reduction, ZeRO sharding, optimizer ------------------------------
@@ -275,7 +295,7 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     peak = hw.peak_flop_s(precision) * n_gpus
     return StepBreakdown(
         step_s=step, compute_s=micro * compute_mb, bubble_s=bubble, tp_comm_s=micro * c.tp_comm_exposed * t_tp,
-        cp_comm_s=micro * t_cp, ep_comm_s=micro * c.ep_comm_exposed * t_ep, pp_comm_s=micro * t_pp,
+        cp_comm_s=micro * t_cp, ep_comm_s=micro * ep_exposed * t_ep, pp_comm_s=micro * t_pp * (not dualpipe),
         dp_comm_s=exposed_dp,
         dp_comm_total_s=dp_total, tp_comm_total_s=micro * t_tp,
         cp_comm_total_s=micro * t_cp_raw, optimizer_s=t_opt, memory_bytes=memory, fits=fits,

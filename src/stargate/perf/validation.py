@@ -28,6 +28,7 @@ from stargate.perf.calibration import Calibration, load_calibration
 from stargate.perf.hardware import Hardware
 from stargate.perf.intervals import interval_class, layout_published, metric_interval, mfu_interval
 from stargate.perf.layouts import RECOMPUTE
+from stargate.perf.moe import SCHEDULES, MoeRouting
 from stargate.perf.precision import likely_precision
 from stargate.perf.search import StepPrediction, search
 from stargate.workload import ModelSpec, model_flop_per_token
@@ -48,7 +49,7 @@ KNOWN_COLUMNS = frozenset((
     "vocab", "experts",
     "top_k", "global_batch_seqs", "precision", "tp", "pp", "dp", "cp", "ep", "vpp", "micro_batch", "recompute",
     "tokens", "notes", "date", "shared_experts", "dense_layers", "moe_ffn_hidden", "head_dim", "kv_lora_rank",
-    "q_lora_rank", "attn_flop_per_token", "node_limit", "pipeline_schedule", "load_balance"))
+    "q_lora_rank", "attn_flop_per_token", "node_limit", "pipeline_schedule"))
 MAX_FILE_BYTES = 50_000_000        # a validation file larger than this is refused, not read
 
 
@@ -205,7 +206,7 @@ def spec_from_row(row: pd.Series, notes: list[str] | None = None) -> ModelSpec:
         raise InputError("dense_layers", dense_layers, f"must be in 0..{layers - 1} (shared_experts >= 0)")
     return ModelSpec(
         name=_cell(row, "model") or str(row["id"]), layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads,
-        ffn_hidden=ffn or 4 * hidden, vocab=vocab, seq_len=seq_len, glu=ffn is None,
+        ffn_hidden=ffn or 4 * hidden, vocab=vocab, seq_len=seq_len, glu=ffn is None or arch_moe,
         experts=experts if arch_moe else 0, top_k=top_k, shared_experts=shared,
         moe_ffn_hidden=(_positive_int(row, "moe_ffn_hidden") or 0) if arch_moe else 0, dense_layers=dense_layers,
         params_b_given=params_b, active_params_b_given=active_b,
@@ -251,6 +252,14 @@ def _fixed_layout(row: pd.Series) -> dict[str, int]:
     elif recompute:
         raise InputError("recompute", recompute, "one of " + ", ".join(RECOMPUTE) + " (or empty)")
     return fixed
+
+
+def routing_of(row: pd.Series) -> MoeRouting:
+    """MoE routing of a row: ``node_limit`` (domains a token may reach) and ``pipeline_schedule``."""
+    schedule = _cell(row, "pipeline_schedule").lower() or "1f1b"
+    if schedule not in SCHEDULES:
+        raise InputError("pipeline_schedule", schedule, "one of " + ", ".join(SCHEDULES) + " (or empty)")
+    return MoeRouting(node_limit=_positive_int(row, "node_limit"), schedule=schedule)
 
 
 def _global_batch(row: pd.Series, spec: ModelSpec, n: int, notes: list[str]) -> int:
@@ -325,6 +334,7 @@ class PreparedRow:
     hardware_flops: bool
     note: str
     date: float | None = None   # the row's software vintage (decimal year), None when not given
+    routing: MoeRouting | None = None  # MoE node limit and pipeline schedule where published
 
 
 def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> PreparedRow | RowResult:
@@ -371,11 +381,12 @@ def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> Pr
             raise InputError("tokens", None, f"needed for a {base['metric']} row")
         fixed = _fixed_layout(row)
         batch = _global_batch(row, spec, n, notes)
+        routing = routing_of(row)
     except InputError as err:
         return RowResult(**base, predicted=None, error_pct=None, reason="; ".join([str(err), *notes]))
     attention_factor, hardware = flop_convention(_cell(row, "notes"))
     return PreparedRow(base, spec, acc, n, batch, precision, fixed, tokens, attention_factor, hardware,
-                       "; ".join(notes), date)
+                       "; ".join(notes), date, routing)
 
 
 def evaluate_row(row: PreparedRow, calibration: Calibration,
@@ -386,13 +397,13 @@ def evaluate_row(row: PreparedRow, calibration: Calibration,
     try:
         try:
             result = search(row.spec, hw, row.n_gpus, row.batch, row.precision, fixed=row.fixed,
-                            calibration=calibration, top=1)
+                            calibration=calibration, top=1, routing=row.routing)
         except InputError as err:
             if "fits in no layout" not in str(err):
                 raise
             # the run was made, so it fitted: our memory estimate is the looser figure here
             result = search(row.spec, hw, row.n_gpus, row.batch, row.precision, fixed=row.fixed,
-                            calibration=calibration, top=1, require_fit=False)
+                            calibration=calibration, top=1, require_fit=False, routing=row.routing)
             note = "; ".join(filter(None, [note, "memory model finds no fitting layout; ranked without the limit"]))
         value = metric_value(row.base["metric"], result.best, row.spec, hw.peak_flop_s(row.precision), row.tokens,
                              row.attention_factor, row.hardware_flops, goodput)

@@ -1,0 +1,74 @@
+"""MoE from topology: hand-derived all-to-all volumes, node-limited routing, FP8 dispatch, DualPipe."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from stargate import catalog
+from stargate.perf import Hardware, Layouts, load_calibration, step_time
+from stargate.perf.moe import FP8_DISPATCH_BYTES, MoeRouting, dispatch_bytes, routed_copies
+from stargate.workload import ModelSpec
+
+CAL = load_calibration()
+H800 = Hardware.from_catalog(catalog.accelerator("h800"), CAL)
+# DeepSeek-V3 (arXiv:2412.19437 Sec. 4.2, config_671B.json): 61 layers (3 dense), 256 routed experts of width
+# 2048 + 1 shared, top-8, hidden 7168
+DSV3 = ModelSpec(name="DeepSeek-V3", layers=61, hidden=7168, heads=128, kv_heads=128, ffn_hidden=18432,
+                 vocab=129280, seq_len=4096, experts=256, top_k=8, shared_experts=1, moe_ffn_hidden=2048,
+                 dense_layers=3, params_b_given=671, active_params_b_given=37)
+
+
+def test_node_limited_routing_sends_one_copy_per_remote_node():
+    # EP64 over 8 nodes of 8 GPUs, top-8. Unlimited: 8 x 56/64 = 7 copies leave the node, 8 x 7/64 = 0.875
+    # stay on NVLink. Limited to 4 nodes (DeepSeek-V3): the token reaches min(8 (1 - (7/8)^8), 4) = 4 nodes,
+    # its own among them with probability 1/8 each: 4 x 7/8 = 3.5 IB transfers, then 8 x 7/8 = 7 NVLink hops
+    local, remote = routed_copies(np.array([64]), 8, 8)
+    assert remote[0] == pytest.approx(7.0) and local[0] == pytest.approx(0.875)
+    local, remote = routed_copies(np.array([64]), 8, 8, node_limit=4)
+    assert remote[0] == pytest.approx(3.5) and local[0] == pytest.approx(7.0)
+    # a limit above the nodes touched changes only the dedup: 8 (1 - (7/8)^8) = 5.25 nodes, 5.25 x 7/8 remote
+    _, remote = routed_copies(np.array([64]), 8, 8, node_limit=8)
+    assert remote[0] == pytest.approx(8 * (1 - (7 / 8) ** 8) * 7 / 8)
+
+
+@pytest.mark.parametrize("ep,domain,local_expected", [(8, 8, 7.0), (64, 72, 8 * 63 / 64), (1, 8, 0.0)])
+def test_groups_inside_one_domain_never_touch_the_nic(ep, domain, local_expected):
+    local, remote = routed_copies(np.array([ep]), domain, 8, node_limit=4)
+    assert remote[0] == 0 and local[0] == pytest.approx(local_expected)
+
+
+def test_fp8_dispatch_and_bf16_combine_bytes():
+    # DeepSeek-V3 Sec. 3.3.2: dispatch in FP8 (1 B + an fp32 scale per 128 elements), combine in BF16
+    assert dispatch_bytes("fp8") == pytest.approx(1 + 4 / 128) and dispatch_bytes("bf16") == 2
+    assert abs(FP8_DISPATCH_BYTES - 1.03125) < 1e-12
+
+
+def _lay(**kw):
+    return Layouts.single(**{"tp": 1, "pp": 1, "dp": 64, "ep": 64, "mb": 1, "zero": 1, **kw})
+
+
+def test_all_to_all_time_is_the_hand_derived_volume_on_the_nic():
+    # one micro-batch of 4,096 tokens on EP64 over 8-GPU H800 nodes, node-limited to 4 nodes, bf16:
+    # per MoE layer 3.5 IB transfers x 4096 x 7168 x (2 + 2 + 4) B = 822 MB over a 50 GB/s x net_eff NIC
+    cal = replace(CAL, ep_comm_exposed=1.0)
+    b = step_time(DSV3, H800, _lay(), 64, "bf16", cal, MoeRouting(node_limit=4))
+    nic = H800.scaleout_byte_s * H800.eff.net_eff
+    nvl = H800.scaleup_byte_s * H800.eff.net_eff
+    per_layer = max(3.5 * 4096 * 7168 * 8 / nic, 7.0 * 4096 * 7168 * 8 / nvl) + 4 * 15e-6 * 63
+    assert b.ep_comm_s[0] == pytest.approx(58 * per_layer, rel=1e-9)
+    unlimited = step_time(DSV3, H800, _lay(), 64, "bf16", cal)
+    unlimited_layer = max(7.0 * 4096 * 7168 * 8 / nic, 0.875 * 4096 * 7168 * 8 / nvl) + 4 * 15e-6 * 63
+    assert unlimited.ep_comm_s[0] == pytest.approx(58 * unlimited_layer, rel=1e-9)  # 7 vs 3.5 transfers
+    fp8 = step_time(DSV3, H800, _lay(), 64, "fp8", cal, MoeRouting(node_limit=4))
+    assert fp8.ep_comm_s[0] < b.ep_comm_s[0]
+
+
+def test_dualpipe_hides_the_all_to_all_and_halves_the_bubble():
+    lay = _lay(pp=16, dp=8, ep=8, mb=1)
+    one = step_time(DSV3, H800, lay, 512, "fp8", CAL, MoeRouting(node_limit=4))
+    dual = step_time(DSV3, H800, lay, 512, "fp8", CAL, MoeRouting(node_limit=4, schedule="dualpipe"))
+    assert dual.ep_comm_s[0] == 0 and one.ep_comm_s[0] > 0
+    assert dual.bubble_s[0] / dual.compute_s[0] < 0.5 * one.bubble_s[0] / one.compute_s[0]
+    # the overlap is paid for in SMs: 20 of 132 drive the communication (DeepSeek-V3 Sec. 3.2.2)
+    assert dual.compute_s[0] == pytest.approx(one.compute_s[0] * 132 / 112, rel=1e-9)
