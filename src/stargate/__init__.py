@@ -5,10 +5,37 @@
 >>> round(result.facility.facility_power_mw)  # doctest: +SKIP
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from stargate.errors import InputError
-from stargate.pipeline import PlanResult, plan, resolve_cluster, resolve_workload
-from stargate.scenario import Scenario, default_scenario, load_scenario, scenario_from_dict
-from stargate.whatif import compare, sweep
+
+if TYPE_CHECKING:
+    from stargate.pipeline import PlanResult, plan, resolve_cluster, resolve_workload
+    from stargate.scenario import Scenario, default_scenario, load_scenario, scenario_from_dict
+    from stargate.whatif import compare, sweep
+
+# The API is imported on first use (PEP 562), so `import stargate.cli` (and `stargate --help`) does not
+# load the solvers, weather models and data frames behind it.
+_LAZY = {"PlanResult": "stargate.pipeline", "plan": "stargate.pipeline", "resolve_cluster": "stargate.pipeline",
+         "resolve_workload": "stargate.pipeline", "Scenario": "stargate.scenario",
+         "default_scenario": "stargate.scenario", "load_scenario": "stargate.scenario",
+         "scenario_from_dict": "stargate.scenario", "compare": "stargate.whatif", "sweep": "stargate.whatif"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'stargate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "InputError",

@@ -27,7 +27,7 @@ from stargate import catalog
 from stargate.errors import InputError
 from stargate.frontier import DEFAULT_BATCH_LAW, DEFAULT_COMPUTE_LAW, batch_laws, compute_laws
 from stargate.inputs import load_mapping, pydantic_problem
-from stargate.supply import SupplySection
+from stargate.supply_section import SupplySection
 
 
 class _Section(BaseModel):

@@ -7,6 +7,7 @@ Each command lives in its own module and registers itself on :data:`app`; bad in
 from __future__ import annotations
 
 # Command modules register themselves on `app` when imported (one line each).
+from stargate.cli import catalog as _catalog  # noqa: F401
 from stargate.cli import claims as _claims  # noqa: F401
 from stargate.cli import perf as _perf  # noqa: F401
 from stargate.cli import plan as _plan  # noqa: F401

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import inspect
+import math
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -50,6 +53,30 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def package_version() -> str:
+    """The installed distribution's version (``stargate-planner``), from its metadata."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("stargate-planner")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"stargate-planner {package_version()}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                                help="Print the version and exit")] = False) -> None:
+    pass
+
+
 # markup=False: text from scenarios, claim and programme files, CSVs and paths ("[/x]") is shown as given,
 # never parsed as rich markup; styles are applied with rich.text.Text (see `styled`)
 console = Console(markup=False)
@@ -94,3 +121,120 @@ def handles_input_errors(func: F) -> F:
 def emit_json(text: str) -> None:
     """Print JSON on stdout, unstyled."""
     sys.stdout.write(text + "\n")
+
+
+# --- --calibration FILE: a refitted calibration (as `stargate calibrate --out` writes it) for one run ---------
+
+CALIBRATION_HELP = "Calibration TOML written by `stargate calibrate --out` (default: the shipped one)"
+CalibrationOption = Annotated[Path | None, typer.Option("--calibration", help=CALIBRATION_HELP, show_default=False)]
+_FRACTION = (0.0, 1.0)
+CALIBRATION_RANGES = {  # what a calibration value may be (inclusive); the fit stays well inside these
+    "gemm_half_dim": (0.0, 100_000.0), "elementwise_bytes_per_hidden": (1e-9, 10_000.0),
+    "layer_overhead_s": (0.0, 1.0), "tp_comm_exposed": _FRACTION, "dp_overlap": _FRACTION,
+    "zero3_overlap": _FRACTION, "ep_comm_exposed": _FRACTION, "ep_imbalance": (1.0, 100.0),
+    "matmul_eff": (1e-9, 1.0), "lowp_eff": (1e-9, 1.0), "net_eff": (1e-9, 1.0), "mamf_fraction": (1e-9, 1.0),
+}
+_NOTES = {"sources", "date"}
+
+
+def _calibration_number(field: str, value: Any) -> float:
+    key = field.rsplit(".", 1)[-1]
+    low, high = CALIBRATION_RANGES[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(f"--calibration {field}", value, "must be a finite number")
+    if not low <= value <= high:
+        raise InputError(f"--calibration {field}", value, f"must be between {low:g} and {high:g}")
+    return float(value)
+
+
+def read_calibration(path: Path) -> Any:
+    """The :class:`~stargate.perf.calibration.Calibration` in ``path``, every field checked (else InputError)."""
+    from stargate.inputs import load_mapping
+    from stargate.perf.calibration import FAMILY_FIELDS, GLOBAL_FIELDS, REFERENCE_FAMILY, calibration_from_dict
+
+    data = load_mapping(path, "--calibration", formats=("toml",))
+    if not isinstance(data.get("global"), dict) or not isinstance(data.get("family"), dict):
+        raise InputError("--calibration", str(path), "must hold the [global] and [family.*] tables that "
+                         "`stargate calibrate --out` writes")
+    glob = data["global"]
+    for key in sorted(set(glob) - set(GLOBAL_FIELDS) - _NOTES):
+        raise InputError(f"--calibration global.{key}", glob[key], "unknown key; allowed: " + ", ".join(GLOBAL_FIELDS))
+    for key in GLOBAL_FIELDS:
+        _calibration_number(f"global.{key}", glob.get(key, "(not given)"))
+    for name, entry in data["family"].items():
+        if not isinstance(entry, dict):
+            raise InputError(f"--calibration family.{name}", entry, "must be a table")
+        allowed = {*FAMILY_FIELDS, "mamf_fraction"}
+        for key in sorted(set(entry) - allowed - _NOTES):
+            raise InputError(f"--calibration family.{name}.{key}", entry[key], "unknown key; allowed: "
+                             + ", ".join(sorted(allowed)))
+        _calibration_number(f"family.{name}.mamf_fraction", entry.get("mamf_fraction", "(not given)"))
+        given = [k for k in FAMILY_FIELDS if k in entry]
+        if given and len(given) != len(FAMILY_FIELDS):
+            missing = next(k for k in FAMILY_FIELDS if k not in entry)
+            raise InputError(f"--calibration family.{name}.{missing}", "(not given)",
+                             "a fitted family gives all of " + ", ".join(FAMILY_FIELDS))
+        for key in given:
+            _calibration_number(f"family.{name}.{key}", entry[key])
+    reference = data["family"].get(REFERENCE_FAMILY, {})
+    if not all(k in reference for k in FAMILY_FIELDS):
+        raise InputError(f"--calibration family.{REFERENCE_FAMILY}", "(not fitted)",
+                         "the reference family needs " + ", ".join(FAMILY_FIELDS) + " (unfitted families scale it)")
+    return calibration_from_dict(data)
+
+
+def _forget_cached_training() -> None:
+    """Drop the training stages this process cached (stargate.whatif.headline): their key has no calibration."""
+    cache = getattr(sys.modules.get("stargate.whatif.headline"), "_train_cache", None)
+    if cache is not None:
+        cache.clear()
+
+
+def uses_calibration(func: F) -> F:
+    """Add ``--calibration FILE`` to a command: a bad file is one line and exit 2, a good one is used for the run."""
+    signature = inspect.signature(func, eval_str=True)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, calibration: Path | None = None, **kwargs: Any) -> Any:
+        if calibration is None:
+            return func(*args, **kwargs)
+        try:
+            loaded = read_calibration(calibration)
+        except InputError as err:
+            fail(str(err))
+        from stargate.perf.calibration import using_calibration
+
+        _forget_cached_training()
+        try:
+            with using_calibration(loaded):
+                return func(*args, **kwargs)
+        finally:
+            _forget_cached_training()
+
+    extra = inspect.Parameter("calibration", inspect.Parameter.KEYWORD_ONLY, default=None,
+                              annotation=CalibrationOption)
+    params = [p for p in signature.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
+    wrapper.__signature__ = signature.replace(parameters=[*params, extra])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {**func.__annotations__, "calibration": CalibrationOption}
+    return wrapper  # type: ignore[return-value]
+
+
+# --- tables that fit an 80-column terminal ---------------------------------------------------------------
+
+def fitted_table(title: str, columns: list[tuple[str, str]], **options: Any) -> Any:
+    """A rich table for narrow terminals: a rule under the header and two spaces between columns.
+
+    ``columns`` are ``(header, kind)``: ``"num"`` right-aligned and never wrapped or cut (numbers stay whole),
+    ``"key"`` left-aligned and never wrapped, ``"text"`` left-aligned and wrapped (the column that gives way).
+    """
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False,
+                  show_edge=False, **options)
+    for header, kind in columns:
+        if kind == "text":
+            table.add_column(header, overflow="fold")
+        else:
+            table.add_column(header, justify="right" if kind == "num" else "left", no_wrap=True)
+    return table

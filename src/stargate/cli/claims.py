@@ -7,15 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from stargate import catalog
-from stargate.claims import check_claims, load_claims
-from stargate.cli.app import app, console, emit_json, handles_input_errors, styled
+from stargate.cli.app import app, console, emit_json, handles_input_errors, styled, uses_calibration
 from stargate.errors import InputError, require_finite
-from stargate.inference import ServingAssumptions, serve
 from stargate.output import to_json
-from stargate.workload import ModelSpec
 
 VERDICT_STYLE = {"holds": "green", "holds_only_if": "yellow", "does_not_hold": "red"}
 
@@ -30,12 +25,17 @@ def _fmt(value: object) -> str:
 
 @app.command("claims")
 @handles_input_errors
+@uses_calibration
 def claims_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print all verdicts as JSON")] = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown report")] = False,
     file: Annotated[Path | None, typer.Option("--file", help="A claim file of your own (TOML)")] = None,
 ) -> None:
     """Recompute the public claims about Stargate (C1-C12) and give each a verdict."""
+    from rich.table import Table
+
+    from stargate.claims import check_claims, load_claims
+
     results = check_claims(load_claims(file))
     if json_out:
         emit_json(to_json({"claims": [asdict(r) for r in results]}))
@@ -72,6 +72,12 @@ def query_energy_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
     """Throughput, latency and energy per query of a served model (compare: a 2009 search was 0.3 Wh)."""
+    from rich.table import Table
+
+    from stargate import catalog
+    from stargate.inference import ServingAssumptions, serve
+    from stargate.workload import ModelSpec
+
     require_finite("--pue", pue, 1.0, 3.0)
     entry = catalog.model(model)
     if not entry.has_shape:

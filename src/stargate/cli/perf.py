@@ -9,29 +9,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from stargate import catalog
-from stargate.cli.app import app, console, emit_json, fail, handles_input_errors
+from stargate.cli.app import app, console, emit_json, fail, handles_input_errors, uses_calibration
 from stargate.errors import InputError
 from stargate.output import to_json, write_atomic
-from stargate.perf import Hardware, load_calibration, search
-from stargate.perf.search import BREAKDOWN_FIELDS
-from stargate.perf.validation import (
-    DATASETS,
-    PreparedRow,
-    RowResult,
-    dataset_path,
-    prepare_row,
-    read_rows,
-    summarise,
-    validate,
-)
-from stargate.workload import ModelSpec
+
+DATASETS = ("dev", "oos")  # stargate.perf.validation.DATASETS (not imported: `stargate --help` stays light)
 
 
 @app.command("search")
 @handles_input_errors
+@uses_calibration
 def search_command(
     model: Annotated[str, typer.Option(help="Catalog model key")] = "llama-3.1-405b",
     accelerator: Annotated[str, typer.Option(help="Catalog accelerator key")] = "h100-sxm",
@@ -44,6 +32,13 @@ def search_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print the ranked layouts as JSON")] = False,
 ) -> None:
     """Rank every valid parallel layout of a model on a cluster by predicted step time."""
+    from rich.table import Table
+
+    from stargate import catalog
+    from stargate.perf import Hardware, load_calibration, search
+    from stargate.perf.search import BREAKDOWN_FIELDS
+    from stargate.workload import ModelSpec
+
     if precision not in ("bf16", "fp16", "fp8", "fp4"):
         raise InputError("precision", precision, "one of bf16, fp16, fp8, fp4")
     spec = ModelSpec.from_catalog(catalog.model(model), seq_len=seq_len)
@@ -73,6 +68,8 @@ DATASET_HELP = ("Shipped validation set instead of PATH: dev (the calibration's 
 
 def validation_file(path: Path | None, dataset: str | None) -> Path:
     """The CSV to read: ``path``, or the shipped set named by ``--dataset`` (exactly one of the two)."""
+    from stargate.perf.validation import dataset_path
+
     if (path is None) == (dataset is None):
         fail(f"give exactly one of PATH or --dataset {'|'.join(DATASETS)}")
     return path if dataset is None else dataset_path(dataset)
@@ -80,6 +77,7 @@ def validation_file(path: Path | None, dataset: str | None) -> Path:
 
 @app.command("validate")
 @handles_input_errors
+@uses_calibration
 def validate_command(
     path: Annotated[Path | None, typer.Argument(help=PATH_HELP)] = None,
     dataset: Annotated[str | None, typer.Option(help=DATASET_HELP)] = None,
@@ -87,6 +85,10 @@ def validate_command(
     baseline: Annotated[bool, typer.Option("--baseline", help="Score the 40 %-MFU rule of thumb instead")] = False,
 ) -> None:
     """Predict every published run of a validation file and report the errors."""
+    from rich.table import Table
+
+    from stargate.perf.validation import read_rows, summarise, validate
+
     path = validation_file(path, dataset)
     results = validate(read_rows(path), baseline=baseline)
     summary = summarise(results)
@@ -131,6 +133,7 @@ def calibrate_command(
 ) -> None:
     """Refit the per-family efficiency parameters on a validation file and write them as TOML."""
     from stargate.perf.fit import calibration_toml, fit
+    from stargate.perf.validation import PreparedRow, RowResult, prepare_row, read_rows
 
     source = validation_file(path, dataset)
     frame = read_rows(source)

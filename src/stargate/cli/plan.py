@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from stargate import catalog
-from stargate.cli.app import app, console, emit_json, handles_input_errors
-from stargate.deployment import SCENARIO_FIELDS
+from stargate.cli.app import app, console, emit_json, handles_input_errors, uses_calibration
 from stargate.errors import InputError
-from stargate.facility import cooling_system, facility_catalog
-from stargate.frontier import compute_laws, law_sources
-from stargate.goodput import reliability_data
 from stargate.output import check_output_dir, check_output_path, to_json, write_atomic
-from stargate.perf.layouts import ZERO_NAMES
-from stargate.pipeline import PlanResult, plan
-from stargate.scenario import Scenario, default_scenario, default_scenario_text, load_scenario, scenario_from_dict
+
+if TYPE_CHECKING:  # imported by the commands, so that `stargate --help` stays light
+    from stargate.pipeline import PlanResult
+    from stargate.scenario import Scenario
 
 scenario_app = typer.Typer(help="Inspect scenarios.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
@@ -27,11 +22,14 @@ app.add_typer(scenario_app, name="scenario")
 @scenario_app.command("show-default")
 def show_default() -> None:
     """Print the embedded default scenario (Stargate Abilene) as TOML, to copy and edit."""
+    from stargate.scenario import default_scenario_text
+
     emit_json(default_scenario_text().rstrip())
 
 
 @app.command("plan")
 @handles_input_errors
+@uses_calibration
 def plan_command(
     scenario_file: Annotated[Path | None, typer.Argument(help="Scenario .toml/.yaml; default: Abilene")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print all results as JSON")] = False,
@@ -43,6 +41,9 @@ def plan_command(
         "--run-flop", help="Plan a compute-optimal run of this many FLOP (e.g. 3e27)")] = None,
 ) -> None:
     """Run every stage on a scenario and print the summary with the sources behind each input."""
+    from stargate.pipeline import plan
+    from stargate.scenario import default_scenario, load_scenario
+
     if out is not None:
         check_output_path(check_output_dir(out) / "results.json")
     if report is not None:
@@ -81,6 +82,10 @@ DEPLOYMENT_LABELS = {
 
 def print_deployment(result: PlanResult, cite: _Sources) -> None:
     """The accelerator-dependent values the plan used, each "given" or "catalog" (stargate.deployment)."""
+    from rich.table import Table
+
+    from stargate.deployment import SCENARIO_FIELDS
+
     if result.deployment is None:
         return
     table = Table(title=f"Accelerator-dependent settings ({result.cluster.accelerator.key})", title_justify="left")
@@ -99,6 +104,8 @@ def frontier_variant(scenario: Scenario, run_days: float | None, training_flop: 
 
     The laws, precision, sequence length and batch settings of the scenario's workload are kept.
     """
+    from stargate.scenario import scenario_from_dict
+
     if run_days is not None and training_flop is not None:
         raise InputError("--largest-run-days", run_days, "give --largest-run-days or --run-flop, not both")
     kept = scenario.workload.model_dump(include={"scaling_law", "batch_law", "max_batch_tokens", "precision",
@@ -126,6 +133,14 @@ class _Sources:
 
 def print_summary(result: PlanResult) -> None:
     """Rich table of the headline figures; every input's source is numbered below it."""
+    from rich.table import Table
+
+    from stargate import catalog
+    from stargate.facility import cooling_system, facility_catalog
+    from stargate.frontier import compute_laws, law_sources
+    from stargate.goodput import reliability_data
+    from stargate.perf.layouts import ZERO_NAMES
+
     sc, wl, cl, tr, fa = result.scenario, result.workload, result.cluster, result.training, result.facility
     perf = result.performance
     src, refs, acc = sc.sources, catalog.references(), cl.accelerator

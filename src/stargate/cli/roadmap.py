@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress
-from rich.table import Table
 
-from stargate.cli.app import app, console, emit_json, handles_input_errors
+from stargate.cli.app import app, console, emit_json, handles_input_errors, uses_calibration
 from stargate.errors import InputError
 from stargate.output import to_json, write_atomic
-from stargate.pipeline import plan
-from stargate.roadmap import load_programme, simulate
-from stargate.roadmap.model import Programme
-from stargate.scenario import default_scenario, load_scenario
+
+if TYPE_CHECKING:  # the models are imported by the commands (stargate --help stays light)
+    from stargate.roadmap.model import Programme
 
 MAX_SIMULATION_BYTES = 4 * 2**30   # a Monte Carlo that needs more memory is refused, not started
 BYTES_PER_CELL = 72                # measured: ~4.95 kB per trajectory for 44 buildings, 10 phases, 29 quarters
@@ -41,6 +38,11 @@ def roadmap_command(
     csv: Annotated[Path | None, typer.Option("--csv", help="Write the quarterly table as CSV")] = None,
 ) -> None:
     """P10/P50/P90 by quarter of MW online, accelerators, peak FLOP/s, capex and the largest run."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from stargate.roadmap import load_programme, simulate
+
     if not 1 <= trajectories <= 10_000_000:
         raise InputError("trajectories", trajectories, "must be between 1 and 10,000,000")
     programme = load_programme(programme_file)
@@ -82,11 +84,17 @@ def roadmap_command(
 
 @app.command("economics")
 @handles_input_errors
+@uses_calibration
 def economics_command(
     scenario_file: Annotated[Path | None, typer.Argument(help="Scenario .toml/.yaml; default: Abilene")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the breakdown as JSON")] = False,
 ) -> None:
     """Capex and yearly cost of the scenario's campus by component; cost per GPU-hour, run and token."""
+    from rich.table import Table
+
+    from stargate.pipeline import plan
+    from stargate.scenario import default_scenario, load_scenario
+
     result = plan(load_scenario(scenario_file) if scenario_file else default_scenario())
     econ = result.economics
     if econ is None:

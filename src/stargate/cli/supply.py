@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import os
+import tomllib
 import warnings
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from stargate.cli.app import app, console, emit_json, handles_input_errors
+from stargate.cli.app import app, console, emit_json, handles_input_errors, uses_calibration
 from stargate.output import check_output_path, to_json
-from stargate.pipeline import _supply_dict, plan
-from stargate.scenario import default_scenario, load_scenario, scenario_from_dict
-from stargate.supply import mixes
-from stargate.supply.network import export_network
+
+
+def mix_names() -> list[str]:
+    """The shipped mixes' names, read without importing the supply stage (for --help)."""
+    path = Path(__file__).parent.parent / "supply" / "mixes.toml"
+    return list(tomllib.loads(path.read_text(encoding="utf-8")))
 
 
 @app.command("supply")
 @handles_input_errors
+@uses_calibration
 def supply_command(
     scenario_file: Annotated[Path | None, typer.Argument(help="Scenario .toml/.yaml; default: Abilene")] = None,
-    mix: Annotated[str | None, typer.Option(help="Supply mix: " + ", ".join(mixes()))] = None,
+    mix: Annotated[str | None, typer.Option(help="Supply mix: " + ", ".join(mix_names()))] = None,
     full_year: Annotated[bool, typer.Option("--full-year/--rep-days", help="8,760 h or representative days")] = False,
     co2_price: Annotated[float | None, typer.Option(help="CO2 price [$/t]")] = None,
     cfe_share: Annotated[float | None, typer.Option(help="Hourly-matched carbon-free share [0-1]")] = None,
@@ -31,6 +34,12 @@ def supply_command(
     co2_sweep: Annotated[bool, typer.Option("--co2-sweep", help="Also print the cost/CO2 frontier")] = False,
 ) -> None:
     """Choose capacities and hourly dispatch that feed the campus at least annual cost."""
+    from rich.table import Table
+
+    from stargate.pipeline import _supply_dict, plan
+    from stargate.scenario import default_scenario, load_scenario, scenario_from_dict
+    from stargate.supply import mixes
+
     if export is not None:
         check_output_path(export, "--export-network")  # before the solve: a device or directory is refused
     scenario = load_scenario(scenario_file) if scenario_file else default_scenario()
@@ -41,6 +50,8 @@ def supply_command(
     result = plan(scenario_from_dict(data))
     outcome = result.supply
     if export is not None:
+        from stargate.supply.network import export_network
+
         with warnings.catch_warnings():  # PyPSA/xarray FutureWarnings are theirs, not the user's
             warnings.simplefilter("ignore", FutureWarning)
             export_network(outcome.problem, outcome.result, export)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from stargate.cli.app import app, console, emit_json, handles_input_errors
+from stargate.cli.app import app, console, emit_json, handles_input_errors, uses_calibration
 from stargate.output import to_json
 
 SetOption = Annotated[list[str] | None, typer.Option(
@@ -30,6 +30,7 @@ def number(value: float, unit: str = "") -> str:
 
 @app.command("compare")
 @handles_input_errors
+@uses_calibration
 def compare_command(
     a: Annotated[Path, typer.Argument(help="First scenario .toml/.yaml")],
     b: Annotated[Path, typer.Argument(help="Second scenario .toml/.yaml")],

@@ -8,6 +8,8 @@ validation file in the schema of the shipped development set ``stargate/data/val
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
@@ -79,3 +81,30 @@ def load_calibration() -> Calibration:
     """The shipped calibration (``stargate/catalog/calibration.toml``), read once (Calibration is frozen)."""
     text = resources.files("stargate.catalog").joinpath("calibration.toml").read_text(encoding="utf-8")
     return calibration_from_dict(tomllib.loads(text))
+
+
+@contextmanager
+def using_calibration(calibration: Calibration) -> Iterator[Calibration]:
+    """Inside the block, :func:`load_calibration` returns ``calibration`` wherever it was imported.
+
+    For one run of a process (the CLI's ``--calibration FILE``): every loaded ``stargate`` module that holds
+    :func:`load_calibration` (``from ... import load_calibration``) sees the override; all are restored after.
+    """
+    import sys
+
+    shipped = sys.modules[__name__].load_calibration
+
+    def override() -> Calibration:
+        return calibration
+
+    def holders(target: object) -> list[Any]:
+        return [m for name, m in list(sys.modules.items())
+                if (name == "stargate" or name.startswith("stargate.")) and vars(m).get("load_calibration") is target]
+
+    for module in holders(shipped):
+        module.load_calibration = override
+    try:
+        yield calibration
+    finally:
+        for module in holders(override):  # also modules first imported inside the block
+            module.load_calibration = shipped

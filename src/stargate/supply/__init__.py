@@ -12,17 +12,16 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from stargate.errors import InputError
 from stargate.supply.lp import SupplyResult, solve_lp
 from stargate.supply.problem import SupplyProblem
 from stargate.supply.repdays import representative_days
 from stargate.supply.technologies import technology_table
+from stargate.supply_section import SupplySection
 from stargate.weather import HourlyProfiles
 
 __all__ = [
@@ -45,25 +44,6 @@ GRID_DELIVERED = ("grid", "ppa")  # technology kinds an islanded campus cannot u
 def mixes() -> dict[str, dict]:
     """The shipped supply mixes (a)-(g) and a least-cost reference."""
     return tomllib.loads(resources.files("stargate.supply").joinpath("mixes.toml").read_text(encoding="utf-8"))
-
-
-class SupplySection(BaseModel):
-    """Scenario section: which supply mix feeds the campus, and how it is solved."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    mix: str = Field(default="least_cost", description="A name from stargate/supply/mixes.toml")
-    mode: Literal["representative_days", "full_year"] = "representative_days"
-    representative_days: int = Field(default=16, ge=2, le=365)
-    co2_price_usd_per_t: float | None = Field(default=None, ge=0, le=10_000)
-    cfe_share: float | None = Field(default=None, ge=0, le=1)
-    reserve_margin: float | None = Field(default=None, ge=0, le=5)
-    year: int | None = Field(default=None, ge=2024, le=2100)
-    weather_source: Literal["auto", "texas", "synthetic", "pvgis"] = "auto"
-    grid: bool | None = Field(default=None, description="false: islanded campus (no grid import, no grid-delivered"
-                              " PPA); default: the mix's")
-    redundant_units: int | None = Field(default=None, ge=0, le=10,
-                                        description="N+k: firm capacity also covers k lost units; default: the mix's")
 
 
 @dataclass(frozen=True)
