@@ -48,3 +48,33 @@ def test_shipped_table_is_the_dev_set_conformal_fit():
 def test_dev_rows_carry_intervals_and_cover_at_least_the_level():
     summary = summarise(validate(read_rows(dataset_path("dev"))))
     assert summary["interval"]["coverage"] >= 0.8 and summary["interval"]["n"] == summary["predicted"]
+
+
+def test_whole_run_efficiency_is_the_dev_fit():
+    from stargate.perf.calibration import load_calibration
+    from stargate.perf.validation import (
+        PreparedRow,
+        default_goodput,
+        evaluate_row,
+        fit_whole_run_efficiency,
+        prepare_row,
+        whole_run_efficiency,
+    )
+
+    frame = read_rows(dataset_path("dev"))
+    rows = [p for p in (prepare_row(r) for _, r in frame.iterrows()) if isinstance(p, PreparedRow)]
+    rows = [p for p in rows if p.base["metric"] in ("gpu_hours", "train_days")]
+    results = [evaluate_row(p, load_calibration(), default_goodput(), whole_run=1.0) for p in rows]
+    assert len(results) >= 8
+    assert fit_whole_run_efficiency(results) == pytest.approx(whole_run_efficiency(), abs=0.002)
+    # production runs lose about a quarter of their failure-free time to evaluation, stalls and tuning
+    assert 0.6 < whole_run_efficiency() < 0.9
+
+
+def test_unpublished_layout_rows_say_the_recipe_and_the_optimistic_bound():
+    results = validate(read_rows(dataset_path("dev")))
+    assumed = [r for r in results if r.interval_class and r.interval_class.endswith("assumed")]
+    assert len(assumed) >= 20
+    assert all("layout not published: the recipe's" in r.reason for r in assumed)
+    assert any("(optimistic bound)" in r.reason for r in assumed)
+    assert all("covers" in r.reason for r in results if r.predicted)

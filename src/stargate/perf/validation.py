@@ -13,8 +13,10 @@ A file that is not a readable CSV with the required columns is one :class:`Input
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from stargate.perf.intervals import interval_class, layout_published, metric_int
 from stargate.perf.layouts import RECOMPUTE
 from stargate.perf.moe import SCHEDULES, MoeRouting
 from stargate.perf.precision import likely_precision
+from stargate.perf.recipes import likely_layout
 from stargate.perf.search import StepPrediction, search
 from stargate.workload import ModelSpec, model_flop_per_token
 
@@ -272,11 +275,13 @@ def _global_batch(row: pd.Series, spec: ModelSpec, n: int, notes: list[str]) -> 
 
 
 def metric_value(metric: str, p: StepPrediction, spec: ModelSpec, precision_peak: float, tokens: float | None,
-                 attention_factor: float, hardware: bool, goodput: Callable[[float, int, float], float]) -> float:
+                 attention_factor: float, hardware: bool, goodput: Callable[[float, int, float], float],
+                 whole_run: float = 1.0) -> float:
     """The row's metric from a step prediction, in the row's unit (fractions for mfu/hfu).
 
     ``attention_factor`` rescales the 12LHQT attention term to the source's FLOP convention
-    (0.5 for LLM Foundry's 6LHQT, 0 where the source counts none)."""
+    (0.5 for LLM Foundry's 6LHQT, 0 where the source counts none). ``whole_run`` is the share of a whole
+    run's failure-free wall time spent training at the steady-state step rate (:func:`whole_run_efficiency`)."""
     attn_per_token = 12 * spec.layers * spec.hidden * spec.seq_len
     correction = (p.tflops_per_gpu_model * 1e12 / p.tokens_per_s_per_gpu - (1 - attention_factor) * attn_per_token) \
         / (p.tflops_per_gpu_model * 1e12 / p.tokens_per_s_per_gpu)
@@ -295,10 +300,37 @@ def metric_value(metric: str, p: StepPrediction, spec: ModelSpec, precision_peak
     if metric == "step_time_s":
         return p.step_s
     ideal_s = tokens / p.tokens_per_s
-    wall_s = ideal_s / goodput(ideal_s, p.n_gpus, spec.params)
+    wall_s = ideal_s / goodput(ideal_s, p.n_gpus, spec.params) / whole_run
     if metric == "gpu_hours":
         return wall_s * p.n_gpus / 3600
     return wall_s / 86400
+
+
+WHOLE_RUN_METRICS = ("gpu_hours", "train_days")
+COVERS = {
+    "whole": "covers the whole run: steady-state steps, failures and restarts (stargate.goodput), and the "
+             "whole-run efficiency {eff:.2f} (evaluation, checkpoints, stalls; fitted on the dev set)",
+    "step": "covers steady-state steps of a benchmark run (no failures, restarts or evaluation)",
+}
+
+
+@lru_cache(maxsize=1)
+def whole_run_efficiency() -> float:
+    """Share of a production run's failure-free wall time at the steady-state step rate [-].
+
+    Whole-run figures (GPU-hours, days) include evaluation passes, checkpoint stalls, data-loader and
+    restart warm-up time and tuning the benchmark rows do not (validation README, caveats). One global
+    value (``[conventions]`` of ``catalog/calibration.toml``), fitted on the development set's whole-run
+    rows by :func:`fit_whole_run_efficiency`."""
+    text = resources.files("stargate.catalog").joinpath("calibration.toml").read_text(encoding="utf-8")
+    return float(tomllib.loads(text)["conventions"]["whole_run_efficiency"])
+
+
+def fit_whole_run_efficiency(results: list[RowResult]) -> float:
+    """exp(-median log error) of the whole-run rows of ``results`` predicted with efficiency 1."""
+    errors = [math.log(r.predicted / r.published) for r in results
+              if r.metric in WHOLE_RUN_METRICS and r.predicted]
+    return float(math.exp(np.median(errors))) if errors else 1.0
 
 
 def _no_failures(ideal_s: float, n_gpus: int, params: float) -> float:
@@ -389,13 +421,25 @@ def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> Pr
                        "; ".join(notes), date, routing)
 
 
+class _Predicted(Exception):  # noqa: N818 (not an error)
+    """Control flow: the recipe layout was found, skip the plain search."""
+
+
 def evaluate_row(row: PreparedRow, calibration: Calibration,
-                 goodput: Callable[[float, int, float], float]) -> RowResult:
+                 goodput: Callable[[float, int, float], float], whole_run: float | None = None) -> RowResult:
     """Predict a prepared row with ``calibration``; an infeasible layout becomes the reason."""
     note = row.note
     hw = Hardware.from_catalog(row.accelerator, calibration)
+    published = layout_published(row.fixed)
+    spread = 1.0
     try:
         try:
+            if not published:
+                recipe = likely_layout(row.spec, hw, row.n_gpus, row.batch, row.precision, row.fixed, calibration,
+                                       row.routing)
+                best, spread = recipe.likely, recipe.spread
+                note = "; ".join(filter(None, [note, recipe.note]))
+                raise _Predicted
             result = search(row.spec, hw, row.n_gpus, row.batch, row.precision, fixed=row.fixed,
                             calibration=calibration, top=1, routing=row.routing)
         except InputError as err:
@@ -405,16 +449,22 @@ def evaluate_row(row: PreparedRow, calibration: Calibration,
             result = search(row.spec, hw, row.n_gpus, row.batch, row.precision, fixed=row.fixed,
                             calibration=calibration, top=1, require_fit=False, routing=row.routing)
             note = "; ".join(filter(None, [note, "memory model finds no fitting layout; ranked without the limit"]))
-        value = metric_value(row.base["metric"], result.best, row.spec, hw.peak_flop_s(row.precision), row.tokens,
-                             row.attention_factor, row.hardware_flops, goodput)
+        except _Predicted:
+            result = None
+        if result is not None:
+            best = result.best
+        whole = row.base["metric"] in WHOLE_RUN_METRICS
+        efficiency = whole_run if whole_run is not None else whole_run_efficiency()
+        value = metric_value(row.base["metric"], best, row.spec, hw.peak_flop_s(row.precision), row.tokens,
+                             row.attention_factor, row.hardware_flops, goodput, efficiency)
+        note = "; ".join(filter(None, [note, COVERS["whole" if whole else "step"].format(eff=efficiency)]))
     except InputError as err:
         return RowResult(**row.base, predicted=None, error_pct=None, reason=str(err))
     error = (value - row.base["published"]) / row.base["published"] * 100
     arch = "moe" if row.spec.is_moe else "dense"
     fitted = row.accelerator.family in calibration.families
-    published = layout_published(row.fixed)
-    factors = mfu_interval(arch, fitted, published)
-    return RowResult(**row.base, predicted=value, error_pct=error, reason=note, layout=result.best.layout,
+    factors = mfu_interval(arch, fitted, published, layout_spread=spread)
+    return RowResult(**row.base, predicted=value, error_pct=error, reason=note, layout=best.layout,
                      interval=metric_interval(row.base["metric"], value, factors),
                      interval_class=interval_class(arch, fitted, published))
 

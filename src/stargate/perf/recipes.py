@@ -1,0 +1,84 @@
+"""Unpublished settings: the layout a team most likely ran, and the fastest one as the optimistic bound.
+
+When a source gives no parallel layout, the prediction is the fastest layout a framework recipe of the
+time would allow, not the fastest layout of the search:
+
+- no context parallelism below 32k-token sequences (Megatron-LM/NeMo recipes and Llama 3, Dubey et al.
+  2024 Sec. 3.3.2: CP only for the 131k long-context stage);
+- memory planned with headroom: a team fills at most ``HEADROOM`` of the usable HBM (PyTorch's caching
+  allocator fragments 5-10 % of it, NCCL and CUDA-graph buffers grow with the job), so the layout and
+  recomputation are chosen as the cheapest that fit under that limit;
+- the recomputation is the least one that lets any layout fit (none, then selective, then full), as
+  Megatron-LM's and NeMo's recipes add recomputation only where memory requires it (Korthikanti et al.
+  2022, Sec. 5).
+
+The fastest layout that fits at all is reported beside it; the ratio of their throughputs widens the
+prediction interval on the fast side (:func:`stargate.perf.intervals.mfu_interval`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from stargate.errors import InputError
+from stargate.perf.calibration import Calibration
+from stargate.perf.hardware import Hardware
+from stargate.perf.layouts import enumerate_layouts
+from stargate.perf.moe import MoeRouting
+from stargate.perf.search import StepPrediction, _prediction
+from stargate.perf.step import step_time
+from stargate.workload import ModelSpec
+
+HEADROOM = 0.90
+LONG_CONTEXT_TOKENS = 32_768
+
+
+@dataclass(frozen=True)
+class LikelyLayout:
+    """The layout a team most likely ran (``likely``), the fastest fitting one and what was assumed."""
+
+    likely: StepPrediction
+    fastest: StepPrediction
+    note: str
+
+    @property
+    def spread(self) -> float:
+        """Fastest / likely throughput (>= 1). [-]"""
+        return max(1.0, self.likely.step_s / self.fastest.step_s)
+
+
+def likely_layout(spec: ModelSpec, hw: Hardware, n_gpus: int, global_batch_seqs: int, precision: str,
+                  fixed: dict[str, int], calibration: Calibration, routing: MoeRouting | None = None
+                  ) -> LikelyLayout:
+    """The recipe layout of a run whose layout was not published (see the module docstring).
+
+    Raises :class:`InputError` when no layout fits in memory at all."""
+    layouts = enumerate_layouts(spec, n_gpus, global_batch_seqs, fixed)
+    b = step_time(spec, hw, layouts, global_batch_seqs, precision, calibration, routing)
+    finite = np.isfinite(b.step_s)
+    fits = finite & b.fits
+    recipe = finite if "cp" in fixed or spec.seq_len >= LONG_CONTEXT_TOKENS else finite & (layouts.cp == 1)
+    if not fits.any():
+        raise InputError("model", spec.name, f"fits in no recipe layout on {n_gpus} x {hw.key}")
+    fastest = int(np.flatnonzero(fits)[np.argmin(b.step_s[fits])])
+    planned = recipe & (b.memory_bytes <= HEADROOM * hw.usable_hbm_bytes)
+    notes = [f"layout not published: the recipe's (no CP below {LONG_CONTEXT_TOKENS // 1024}k tokens, "
+             f"memory within {HEADROOM:.0%} of usable HBM, least recomputation that fits)"]
+    if not planned.any():
+        planned = fits & recipe if (fits & recipe).any() else fits
+        notes.append("nothing fits within the headroom: the memory limit itself used")
+    least = int(layouts.recompute[planned].min())
+    planned &= layouts.recompute == least
+    likely = int(np.flatnonzero(planned)[np.argmin(b.step_s[planned])])
+    fast = _prediction(b, layouts, fastest, n_gpus)
+    like = _prediction(b, layouts, likely, n_gpus)
+    if fastest != likely:
+        notes.append(f"fastest layout {_short(fast.layout)} is {like.step_s / fast.step_s - 1:.0%} faster "
+                     "(optimistic bound)")
+    return LikelyLayout(like, fast, "; ".join(notes))
+
+
+def _short(layout: dict) -> str:
+    return "tp{tp} pp{pp} dp{dp} cp{cp} ep{ep} vpp{vpp} mb{mb} {recompute} zero{zero}".format(**layout)
