@@ -124,3 +124,9 @@ def test_bad_uncertainty_entries_name_the_field(base, spec, field, tmp_path):
     with pytest.raises(InputError) as err:
         resolve_inputs(base.scenario, deployment_values(base), load_uncertainty(path))
     assert str(err.value).startswith(field) and "\n" not in str(err.value)
+
+
+def test_dask_and_serial_samples_are_identical(base):
+    serial = uncertainty(base.scenario, 6, seed=4, base=base)
+    dask = uncertainty(base.scenario, 6, seed=4, base=base, serial=False, workers=2)
+    assert dask.samples.equals(serial.samples)

@@ -25,6 +25,7 @@ import hashlib
 import itertools
 import json
 import os
+import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -173,6 +174,12 @@ def _warm_training(design: Design) -> Any:
     return None if swept else cached_train(design.base)
 
 
+def _load_site(scenario: Scenario) -> None:
+    from stargate.weather import site_profiles
+
+    site_profiles(scenario.site.lat_deg, scenario.site.lon_deg, scenario.supply.weather_source)
+
+
 def run_sweep(design: Design, out: Path | None = None, *, resume: bool = False, serial: bool = False,
               scheduler: str | None = None, workers: int | None = None,
               progress: Callable[[int, int], None] | None = None, keep: bool = True) -> pd.DataFrame | None:
@@ -197,6 +204,8 @@ def run_sweep(design: Design, out: Path | None = None, *, resume: bool = False, 
     if progress:
         progress(done, total)
     payload = (base_json, _warm_training(design) if todo else None)
+    if todo and not serial and scheduler is None:
+        _load_site(design.base)  # before the local workers fork: they inherit it
     for index, table in execute_chunks(run_chunk, payload, todo, serial, scheduler, workers):
         if out is not None:
             _write_parquet(table, design.chunk_path(out, index))
@@ -225,8 +234,17 @@ def execute_chunks(task: Callable[[Any, list, int], pd.DataFrame], payload: Any,
 
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        import dask
+
+        # Linux: fork the workers from this process, so they start with its imports, catalogs, weather and
+        # training cache (~0.5 s instead of ~5-15 s of imports and weather per worker with "spawn"); a
+        # method set in the user's Dask config is kept.
+        method = dask.config.get("distributed.worker.multiprocessing-method", "spawn")
+        if sys.platform == "linux" and method == "spawn":
+            method = "fork"
+        with dask.config.set({"distributed.worker.multiprocessing-method": method}):
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
     client = Client(scheduler or cluster)
     try:
         shared = client.scatter(payload, broadcast=True)
