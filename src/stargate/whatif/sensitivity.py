@@ -25,6 +25,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,17 +33,17 @@ import pandas as pd
 
 from stargate.errors import InputError
 from stargate.scenario import Scenario
-from stargate.whatif.uncertainty import UncertainInput, planned_run, run_fixed_run
+from stargate.whatif.uncertainty import UncertainInput, as_scenario, planned_run, run_fixed_run
 
 METHODS = ("tornado", "morris", "sobol")
 DEFAULT_OUTPUTS = ("training_days_with_failures", "training_days", "usd_per_gpu_hour", "energy_usd_per_mwh",
                    "training_run_musd", "capex_busd", "co2_mt_per_yr")
 
 
-def sensitivity(scenario: Scenario, method: str = "tornado", *, outputs: Sequence[str] = DEFAULT_OUTPUTS,
-                samples: int = 10, seed: int = 0, spec: Mapping[str, Any] | None = None,
-                extras: Mapping[str, Any] | None = None, base: Any = None, serial: bool = True,
-                workers: int | None = None, scheduler: str | None = None) -> pd.DataFrame:
+def sensitivity(scenario: Scenario | str | Path | None = None, method: str = "tornado", *,
+                outputs: Sequence[str] = DEFAULT_OUTPUTS, samples: int = 10, seed: int = 0,
+                spec: Mapping[str, Any] | None = None, extras: Mapping[str, Any] | None = None, base: Any = None,
+                serial: bool = True, workers: int | None = None, scheduler: str | None = None) -> pd.DataFrame:
     """One row per (output, input): the input's effect on the output, ranked within each output.
 
     Columns: ``output``, ``input``, ``label``, ``rank`` (1 = largest), ``effect`` (tornado: the swing
@@ -61,6 +62,7 @@ def sensitivity(scenario: Scenario, method: str = "tornado", *, outputs: Sequenc
         raise InputError("--output", unknown[0], f"must be one of {', '.join(HEADLINES)}")
     if samples < 2:
         raise InputError("--samples", samples, "must be >= 2")
+    scenario = as_scenario(scenario)
     extras = dict(extras or {})
     base, inputs = planned_run(scenario, extras, base, spec)
     inputs = [u for u in inputs if u.span[1] > u.span[0]]

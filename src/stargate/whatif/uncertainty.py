@@ -235,6 +235,15 @@ def deployment_values(result: Any) -> dict[str, Any]:
     return {SCENARIO_FIELDS[name]: value for name, value, _basis in result.deployment.rows()}
 
 
+def as_scenario(source: Scenario | str | Path | None) -> Scenario:
+    """A scenario, a scenario file's path, or None (the embedded default) as a :class:`Scenario`."""
+    from stargate.scenario import default_scenario, load_scenario
+
+    if isinstance(source, Scenario):
+        return source
+    return load_scenario(source) if source is not None else default_scenario()
+
+
 def planned_run(scenario: Scenario, extras: Mapping[str, Any] | None = None, base: Any = None,
                 spec: Mapping[str, Any] | None = None) -> tuple[Any, list[UncertainInput]]:
     """The base plan (``extras``: catalog/error fields applied) and the uncertain inputs resolved on it.
@@ -251,9 +260,9 @@ def planned_run(scenario: Scenario, extras: Mapping[str, Any] | None = None, bas
     return base, [u for u in inputs if u.path not in extras]
 
 
-def uncertainty(scenario: Scenario, samples: int = 64, *, seed: int = 0, spec: Mapping[str, Any] | None = None,
-                extras: Mapping[str, Any] | None = None, base: Any = None, serial: bool = True,
-                workers: int | None = None, scheduler: str | None = None) -> Bands:
+def uncertainty(scenario: Scenario | str | Path | None = None, samples: int = 64, *, seed: int = 0,
+                spec: Mapping[str, Any] | None = None, extras: Mapping[str, Any] | None = None, base: Any = None,
+                serial: bool = True, workers: int | None = None, scheduler: str | None = None) -> Bands:
     """Sample the uncertain inputs of ``scenario`` and return the bands of every headline figure.
 
     ``extras``: catalog/error fields applied to the base plan and every sample. ``base``: the plan, if
@@ -262,6 +271,7 @@ def uncertainty(scenario: Scenario, samples: int = 64, *, seed: int = 0, spec: M
     """
     from stargate.whatif.headline import HEADLINES, headline
 
+    scenario = as_scenario(scenario)
     extras = dict(extras or {})
     base, inputs = planned_run(scenario, extras, base, spec)
     drawn = sample_inputs(inputs, samples, seed)
