@@ -230,7 +230,7 @@ def fitted_table(title: str, columns: list[tuple[str, str]], **options: Any) -> 
     from rich import box
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False,
+    table = Table(title=title or None, title_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False,
                   show_edge=False, **options)
     for header, kind in columns:
         if kind == "text":

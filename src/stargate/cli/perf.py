@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from stargate.cli.app import app, console, emit_json, fail, handles_input_errors, uses_calibration
+from stargate.cli.app import app, console, emit_json, fail, fitted_table, handles_input_errors, uses_calibration
 from stargate.errors import InputError
 from stargate.output import to_json, write_atomic
 
@@ -32,8 +32,6 @@ def search_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print the ranked layouts as JSON")] = False,
 ) -> None:
     """Rank every valid parallel layout of a model on a cluster by predicted step time."""
-    from rich.table import Table
-
     from stargate import catalog
     from stargate.perf import Hardware, load_calibration, search
     from stargate.perf.search import BREAKDOWN_FIELDS
@@ -48,17 +46,19 @@ def search_command(
         emit_json(to_json({"evaluated": result.evaluated, "feasible": result.feasible,
                            "ranked": [vars(p) for p in result.ranked]}))
         return
-    table = Table(title=f"{spec.name} on {gpus:,} x {accelerator}, batch {batch_seqs:,} x {spec.seq_len:,} tokens "
-                        f"({result.evaluated:,} layouts, {result.feasible:,} fit)")
-    for col in ("tp", "pp", "dp", "cp", "ep", "vpp", "mb", "recompute", "zero", "step s", "MFU", "mem GB",
-                "exposed comm s", "bubble s"):
-        table.add_column(col, justify="right")
+    console.print(f"{spec.name} on {gpus:,} x {accelerator}, batch {batch_seqs:,} x {spec.seq_len:,} tokens "
+                  f"({result.evaluated:,} layouts, {result.feasible:,} fit)", highlight=False)
+    table = fitted_table("", [(c, "num") for c in ("tp", "pp", "dp", "cp", "ep", "vpp", "mb", "recomp", "zero",
+                                                   "step\ns", "MFU", "mem\nGB", "comm\ns", "bubble\ns")])
     for p in result.ranked:
         comm = sum(p.breakdown_s[f] for f in BREAKDOWN_FIELDS if f.endswith("comm_s"))
-        table.add_row(*(str(p.layout[k]) for k in ("tp", "pp", "dp", "cp", "ep", "vpp", "mb", "recompute", "zero")),
-                      f"{p.step_s:.2f}", f"{p.mfu:.1%}", f"{p.memory_gbyte:.0f}", f"{comm:.2f}",
+        cells = [str(p.layout[k]) for k in ("tp", "pp", "dp", "cp", "ep", "vpp", "mb", "recompute", "zero")]
+        cells[7] = {"selective": "sel"}.get(cells[7], cells[7])
+        table.add_row(*cells, f"{p.step_s:.2f}", f"{p.mfu:.1%}", f"{p.memory_gbyte:.0f}", f"{comm:.2f}",
                       f"{p.breakdown_s['bubble_s']:.2f}")
     console.print(table)
+    console.print("recomp: activation recomputation (none, sel = selective, full); zero: 0 none, 1 distributed "
+                  "optimizer, 2, 3 FSDP, 4 HSDP; comm: exposed communication per step", highlight=False)
 
 
 PATH_HELP = "CSV in the schema of the shipped development set (stargate/data/validation/dev.csv)"
@@ -85,8 +85,6 @@ def validate_command(
     baseline: Annotated[bool, typer.Option("--baseline", help="Score the 40 %-MFU rule of thumb instead")] = False,
 ) -> None:
     """Predict every published run of a validation file and report the errors."""
-    from rich.table import Table
-
     from stargate.perf.validation import read_rows, summarise, validate
 
     path = validation_file(path, dataset)
@@ -98,19 +96,24 @@ def validate_command(
                  "source": r.source, "layout": r.layout} for r in results]
         emit_json(to_json({"rows": rows, "summary": summary}))
         return
-    table = Table(title=f"Validation: {dataset or path}")
-    for col in ("id", "metric", "published", "predicted", "error %", "note"):
-        table.add_column(col, overflow="fold")
+    table = fitted_table(f"Validation: {dataset or path}", [
+        ("id", "text"), ("metric", "text"), ("published", "num"), ("predicted", "num"), ("error\n%", "num"),
+        ("note", "num")])
+    notes: list[str] = []
     for r in results:
         published = "—" if r.published is None else f"{r.published:.4g}"
         predicted = "—" if r.predicted is None else f"{r.predicted:.4g}"
+        if r.reason and r.reason not in notes:
+            notes.append(r.reason)
         table.add_row(r.id, r.metric, published, predicted,
-                      "—" if r.error_pct is None else f"{r.error_pct:+.1f}", r.reason)
+                      "—" if r.error_pct is None else f"{r.error_pct:+.1f}",
+                      f"[{notes.index(r.reason) + 1}]" if r.reason else "")
     console.print(table)
+    for i, note in enumerate(notes, 1):
+        console.print(f"[{i}] {note}", highlight=False)
     for key, title in (("by_accelerator", "accelerator"), ("by_source", "source")):
-        groups = Table(title=f"|error| by {title}")
-        for col in (title, "rows", "median %", "p90 %"):
-            groups.add_column(col)
+        groups = fitted_table(f"|error| by {title}", [(title, "text"), ("rows", "num"), ("median %", "num"),
+                                                          ("p90 %", "num")])
         for name, s in summary.get(key, {}).items():
             groups.add_row(name, str(s["n"]), f"{s['median_abs_error_pct']:.1f}", f"{s['p90_abs_error_pct']:.1f}")
         console.print(groups)
@@ -149,4 +152,4 @@ def calibrate_command(
     tomllib.loads(text)  # never write a file that would not load
     write_atomic(out, text)
     console.print(f"median |error| {median:.1f} % after the fit; wrote {out} "
-                  "(copy it over src/stargate/catalog/calibration.toml to use it)")
+                  f"(use it with --calibration {out}, or copy it over src/stargate/catalog/calibration.toml)")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from stargate.cli.app import app, console, emit_json, handles_input_errors, uses_calibration
+from stargate.cli.app import app, console, emit_json, fitted_table, handles_input_errors, uses_calibration
 from stargate.errors import InputError
 from stargate.output import to_json, write_atomic
 
@@ -39,7 +39,6 @@ def roadmap_command(
 ) -> None:
     """P10/P50/P90 by quarter of MW online, accelerators, peak FLOP/s, capex and the largest run."""
     from rich.progress import Progress
-    from rich.table import Table
 
     from stargate.roadmap import load_programme, simulate
 
@@ -64,20 +63,21 @@ def roadmap_command(
                            "quarters": result.quarters.reset_index(names="year").to_dict(orient="records"),
                            "online_year": result.online_year.to_dict(orient="index")}))
         return
-    table = Table(title=f"{programme.name}: {trajectories:,} trajectories, seed {seed} (P10 / P50 / P90)")
-    table.add_column("quarter")
-    for col in ("GW online", "accelerators (M)", "peak FP8 EFLOP/s", "capex G$", "largest run, 1 campus (FLOP)"):
-        table.add_column(col, justify="right")
     q = result.quarters
-
-    def fan(metric: str, scale: float, fmt: str) -> str:
-        return " / ".join(format(q.at[year, f"{metric}_p{p}"] / scale, fmt) for p in (10, 50, 90))
-
-    for year in q.index[::2]:
-        table.add_row(f"{year:.2f}", fan("mw_online", 1e3, ".1f"), fan("accelerators", 1e6, ".2f"),
-                      fan("peak_flop_s", 1e18, ",.0f"), fan("cumulative_capex_usd", 1e9, ",.0f"),
-                      fan("largest_run_one_campus_flop", 1, ".1e"))
-    console.print(table)
+    console.print(f"{programme.name}: {trajectories:,} trajectories, seed {seed}; P10 P50 P90 by half-year",
+                  highlight=False)
+    groups = ((("GW", "mw_online", 1e3, ",.1f"), ("M accel.", "accelerators", 1e6, ",.2f"),
+               ("G$", "cumulative_capex_usd", 1e9, ",.0f")),
+              (("EFLOP/s", "peak_flop_s", 1e18, ",.0f"), ("run FLOP", "largest_run_one_campus_flop", 1, ".1e")))
+    for group in groups:
+        columns = [("quarter", "key")] + [(f"{unit}\nP{p}", "num") for unit, *_ in group for p in (10, 50, 90)]
+        table = fitted_table("", columns)
+        for year in q.index[::2]:
+            table.add_row(f"{year:.2f}", *(format(q.at[year, f"{metric}_p{p}"] / scale, fmt)
+                                           for _, metric, scale, fmt in group for p in (10, 50, 90)))
+        console.print(table)
+    console.print("GW online; M accel.: millions of accelerators; G$: cumulative capex; EFLOP/s: peak FP8; "
+                  "run FLOP: the largest compute-optimal run one campus trains", highlight=False)
     if csv is not None:
         console.print(f"wrote {csv}")
 

@@ -6,11 +6,11 @@ import os
 import tomllib
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from stargate.cli.app import app, console, emit_json, handles_input_errors, uses_calibration
+from stargate.cli.app import app, console, emit_json, fitted_table, handles_input_errors, uses_calibration
 from stargate.output import check_output_path, to_json
 
 
@@ -34,8 +34,6 @@ def supply_command(
     co2_sweep: Annotated[bool, typer.Option("--co2-sweep", help="Also print the cost/CO2 frontier")] = False,
 ) -> None:
     """Choose capacities and hourly dispatch that feed the campus at least annual cost."""
-    from rich.table import Table
-
     from stargate.pipeline import _supply_dict, plan
     from stargate.scenario import default_scenario, load_scenario, scenario_from_dict
     from stargate.supply import mixes
@@ -58,25 +56,10 @@ def supply_command(
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(export, 0o666 & ~umask)  # the temp file's 0600 is not the result's mode
-    if json_out:
-        emit_json(to_json(_supply_dict(outcome, result.training)))
-        return
-    r = outcome.result
-    table = Table(title=f"Supply of {result.facility.facility_power_mw:,.0f} MW ({scenario.site.name}): {outcome.mix} "
-                        f"— {outcome.description}")
-    for col in ("technology", "capacity MW", "energy GWh/yr", "cost M$/yr"):
-        table.add_column(col, justify="right" if col != "technology" else "left")
-    for tech, row in r.summary().iterrows():
-        if row.capacity_mw >= 1 or row.energy_mwh > 0:
-            table.add_row(tech, f"{row.capacity_mw:,.0f}", f"{row.energy_mwh / 1e3:,.0f}", f"{row.cost_usd / 1e6:,.1f}")
-    console.print(table)
-    console.print(f"total {r.total_cost_usd / 1e6:,.0f} M$/yr = {r.cost_usd_per_mwh:,.1f} $/MWh; "
-                  f"CO2 {r.co2_t / 1e6:,.2f} Mt/yr ({r.co2_g_per_kwh:,.0f} g/kWh); "
-                  f"carbon-free {r.cfe_hourly_share:.0%} hourly-matched, "
-                  f"{r.cfe_annual_share:.0%} annual; {outcome.energy_cost_usd_per_gpu_hour:.3f} $/GPU-hour")
-    console.print(f"weather: {outcome.weather}; solver: {r.method}", markup=False)
-    if export is not None:
-        console.print(f"wrote {export}")
+    r, problem = outcome.result, outcome.problem
+    co2_cost = float(r.cost_breakdown_usd["co2_usd"].sum()) if "co2_usd" in r.cost_breakdown_usd else 0.0
+    given = data["supply"].get("co2_price_usd_per_t") is not None
+    frontier = None
     if co2_sweep:
         from stargate.pipeline import campus_load_mw
         from stargate.supply import co2_price_frontier
@@ -85,5 +68,51 @@ def supply_command(
         profiles = site_profiles(scenario.site.lat_deg, scenario.site.lon_deg, scenario.supply.weather_source)
         frontier = co2_price_frontier(
             campus_load_mw(scenario, result.facility.facility_power_mw, profiles, result.training.n_gpus_used),
-            profiles, mixes()[outcome.mix]["technologies"], year=outcome.problem.year)
-        console.print(frontier.round(1).to_string(index=False))
+            profiles, mixes()[outcome.mix]["technologies"], year=problem.year)
+    if json_out:
+        data_out = _supply_dict(outcome, result.training) | {
+            "co2_price_usd_per_t": problem.co2_price_usd_per_t,
+            "co2_price_basis": "given" if given else "the mix's" if problem.co2_price_usd_per_t else "none",
+            "co2_cost_usd": co2_cost}
+        if frontier is not None:
+            data_out["co2_sweep"] = frontier.to_dict(orient="records")
+        emit_json(to_json(data_out))
+        return
+    price = ""
+    if problem.co2_price_usd_per_t:
+        price = (f"; carbon price {problem.co2_price_usd_per_t:,.0f} $/t CO2 "
+                 f"({'given' if given else 'part of the mix'}) included")
+    console.print(f"Supply of {result.facility.facility_power_mw:,.0f} MW ({scenario.site.name}): "
+                  f"{outcome.mix} — {outcome.description}{price}", highlight=False)
+    table = fitted_table("", [
+        ("technology", "key"), ("capacity\nMW", "num"), ("energy\nGWh/yr", "num"), ("cost\nM$/yr", "num")])
+    for tech, row in r.summary().iterrows():
+        if row.capacity_mw >= 1 or row.energy_mwh > 0:
+            table.add_row(tech, f"{row.capacity_mw:,.0f}", f"{row.energy_mwh / 1e3:,.0f}", f"{row.cost_usd / 1e6:,.1f}")
+    console.print(table)
+    carbon = (f" incl. CO2 {co2_cost / 1e6:,.0f} M$/yr at {problem.co2_price_usd_per_t:,.0f} $/t"
+              if problem.co2_price_usd_per_t else "")
+    console.print(f"total {r.total_cost_usd / 1e6:,.0f} M$/yr{carbon} = {r.cost_usd_per_mwh:,.1f} $/MWh; "
+                  f"CO2 {r.co2_t / 1e6:,.2f} Mt/yr ({r.co2_g_per_kwh:,.0f} g/kWh); "
+                  f"carbon-free {r.cfe_hourly_share:.0%} hourly-matched, "
+                  f"{r.cfe_annual_share:.0%} annual; {outcome.energy_cost_usd_per_gpu_hour:.3f} $/GPU-hour")
+    console.print(f"weather: {outcome.weather}; solver: {r.method}", markup=False)
+    if export is not None:
+        console.print(f"wrote {export}")
+    if frontier is not None:
+        print_frontier(frontier, outcome.mix)
+
+
+def print_frontier(frontier: Any, mix: str) -> None:
+    """The cost/CO2 frontier: one row per CO2 price, capacities as a wrapped text column."""
+    console.print(f"Cost/CO2 frontier of {mix}'s technologies: the least-cost mix at each CO2 price (cost "
+                  "without the CO2 payment)", highlight=False)
+    table = fitted_table("", [
+        ("CO2\n$/t", "num"), ("cost\n$/MWh", "num"), ("CO2\ng/kWh", "num"), ("carbon-\nfree", "num"),
+        ("capacity MW", "text")])
+    for row in frontier.to_dict(orient="records"):
+        caps = ", ".join(f"{k.removesuffix('_mw')} {v:,.0f}" for k, v in row.items()
+                         if k.endswith("_mw") and v >= 1)
+        table.add_row(f"{row['co2_price_usd_per_t']:,.0f}", f"{row['cost_usd_per_mwh']:,.1f}",
+                      f"{row['co2_g_per_kwh']:,.0f}", f"{row['cfe_hourly_share']:.0%}", caps or "—")
+    console.print(table)
