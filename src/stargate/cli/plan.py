@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,6 +27,12 @@ def show_default() -> None:
     emit_json(default_scenario_text().rstrip())
 
 
+DEFAULT_SAMPLES = 32
+# the bands of the default output (all of them with an explicit --uncertainty N)
+DEFAULT_BANDS = ("training_days_with_failures", "training_days", "mfu", "usd_per_gpu_hour", "energy_usd_per_mwh",
+                 "training_run_musd")
+
+
 @app.command("plan")
 @handles_input_errors
 @uses_calibration
@@ -39,34 +45,100 @@ def plan_command(
         "--largest-run-days", help="Plan the largest compute-optimal run that trains in this many days")] = None,
     run_flop: Annotated[float | None, typer.Option(
         "--run-flop", help="Plan a compute-optimal run of this many FLOP (e.g. 3e27)")] = None,
+    overrides: Annotated[list[str] | None, typer.Option(
+        "--set", help="FIELD=VALUE: a dotted scenario field (cluster.count=100000) or catalog value "
+        "(catalog.costs.site.usd_per_mw=15e6); repeatable")] = None,
+    samples: Annotated[int | None, typer.Option(
+        "--uncertainty", min=0, max=100_000, help=f"Samples of the uncertain inputs for P10-P90 bands of every "
+        f"headline figure (0: none; default {DEFAULT_SAMPLES}, a few bands shown)")] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the uncertainty samples")] = 0,
 ) -> None:
     """Run every stage on a scenario and print the summary with the sources behind each input."""
-    from stargate.pipeline import plan
     from stargate.scenario import default_scenario, load_scenario
+    from stargate.whatif.headline import evaluate_plan
+    from stargate.whatif.overrides import apply_overrides, catalog_patched, parse_assignments, split_overrides
 
     if out is not None:
         check_output_path(check_output_dir(out) / "results.json")
     if report is not None:
         check_output_path(report, "--report")
     scenario = load_scenario(scenario_file) if scenario_file else default_scenario()
+    fields, extras = split_overrides(parse_assignments(overrides or []))
+    scenario = apply_overrides(scenario, fields)
     if largest_run_days is not None or run_flop is not None:
         scenario = frontier_variant(scenario, largest_run_days, run_flop)
-    result = plan(scenario)
-    text = to_json(result.to_dict())
-    if out is not None:
-        write_atomic(out / "results.json", text)
-    if report is not None:
-        from stargate.report import render_html
-        from stargate.roadmap import load_programme, simulate
+    with catalog_patched(extras):  # --set catalog values hold for every stage, the summary and the report
+        result = evaluate_plan(scenario, extras)
+        bands, n = None, DEFAULT_SAMPLES if samples is None else samples
+        if n > 0:
+            from stargate.whatif.uncertainty import uncertainty
 
-        write_atomic(report, render_html(result, simulate(load_programme(), 10_000, seed=0)))
-    if json_out:
-        emit_json(text)
-    else:
+            bands = uncertainty(scenario, n, seed=seed, extras=extras, base=result)
+        data = result.to_dict()
+        if extras:
+            data["overrides"] = extras
+        if bands is not None:
+            data["uncertainty"] = bands_dict(bands)
+        text = to_json(data)
+        if out is not None:
+            write_atomic(out / "results.json", text)
+        if report is not None:
+            from stargate.report import render_html
+            from stargate.roadmap import load_programme, simulate
+
+            tornado = None
+            if bands is not None:
+                from stargate.whatif.sensitivity import sensitivity
+
+                tornado = sensitivity(scenario, extras=extras, base=result,
+                                      outputs=("training_days_with_failures", "usd_per_gpu_hour"))
+            write_atomic(report, render_html(result, simulate(load_programme(), 10_000, seed=0), bands, tornado))
+        if json_out:
+            emit_json(text)
+            return
         print_summary(result)
-        for path in (out / "results.json" if out else None, report):
-            if path is not None:
-                console.print(f"wrote {path}")
+        if bands is not None:
+            print_bands(bands, every=samples is not None)
+    for path in (out / "results.json" if out else None, report):
+        if path is not None:
+            console.print(f"wrote {path}")
+
+
+def bands_dict(bands: Any) -> dict[str, Any]:
+    """The bands as JSON: per headline figure its plan value and P10/P50/P90; the inputs sampled."""
+    return {
+        "samples": len(bands.samples), "method": "Latin hypercube; the planned run held fixed and re-rated",
+        "figures": {name: {k: row[k] for k in ("label", "unit", "base", "p10", "p50", "p90")}
+                    for name, row in bands.table.iterrows()},
+        "inputs": [{"field": u.path, "label": u.label, "low": u.low, "base": u.base, "high": u.high,
+                    "quantiles": list(u.quantiles) or None, "sources": list(u.sources)} for u in bands.inputs],
+    }
+
+
+def print_bands(bands: Any, every: bool = False) -> None:
+    """P10-P90 of the headline figures (the default's few, or ``every`` one that varies), and the inputs."""
+    from rich.table import Table
+
+    from stargate.cli.whatif import number
+
+    table = Table(title=f"How sure: P10-P90 of {len(bands.samples):,} samples, same run", title_justify="left")
+    table.add_column("figure", max_width=34)
+    for column in ("plan", "P10", "P50", "P90"):
+        table.add_column(column, justify="right")
+    for name, row in bands.table.iterrows():
+        if not every and name not in DEFAULT_BANDS:
+            continue
+        if every and not row["p90"] > row["p10"]:
+            continue
+        unit = "" if row["unit"] in ("fraction", "") else f" [{row['unit']}]"
+        table.add_row(row["label"] + unit, *(number(row[k], row["unit"]) for k in ("base", "p10", "p50", "p90")))
+    console.print(table)
+    from stargate.cli.whatif import span_text
+
+    spans = "; ".join(f"{u.label} {span_text(u.low, u.high, u.unit)}" for u in bands.inputs)
+    console.print(f"Inputs sampled (each sourced in stargate/catalog/uncertainty.toml): {spans}. "
+                  "`stargate sensitivity` ranks them.")
+
 
 
 DEPLOYMENT_LABELS = {

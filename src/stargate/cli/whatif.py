@@ -28,6 +28,14 @@ def number(value: float, unit: str = "") -> str:
     return f"{value:,.0f}" if magnitude >= 1000 else f"{value:,.3g}"
 
 
+def span_text(low: float, high: float, unit: str = "") -> str:
+    """``low-high unit`` of an input's range, compactly (``6%-10%`` for fractions)."""
+    if unit == "fraction":
+        return f"{low:.0%}-{high:.0%}"
+    suffix = "" if unit in ("", "ratio") else " " + unit
+    return f"{number(low)}-{number(high)}{suffix}"
+
+
 @app.command("compare")
 @handles_input_errors
 @uses_calibration
@@ -91,3 +99,85 @@ def sweep_command(
         run_sweep(design, out, resume=resume, serial=serial, scheduler=scheduler, workers=workers, keep=False,
                   progress=lambda done, _total: bar.update(task, completed=done))
     console.print(f"wrote {out / 'sweep.csv'} ({len(design.rows):,} scenarios, {len(design.chunks)} chunks)")
+
+
+@app.command("sensitivity")
+@handles_input_errors
+def sensitivity_command(
+    scenario_file: Annotated[Path | None, typer.Argument(help="Scenario .toml/.yaml; default: Abilene")] = None,
+    method: Annotated[str, typer.Option("--method", help="tornado (one at a time), morris or sobol (SALib)")
+                      ] = "tornado",
+    outputs: Annotated[list[str] | None, typer.Option(
+        "--output", help="Headline figure to rank the inputs for (repeatable; default: days, $/GPU-hour, ...)")
+                       ] = None,
+    samples: Annotated[int, typer.Option("--samples", min=2, max=10_000,
+                                         help="Morris trajectories or Sobol base samples")] = 10,
+    top: Annotated[int, typer.Option("--top", min=1, max=100, help="Inputs shown per figure")] = 3,
+    overrides: SetOption = None,
+    uncertainty_file: Annotated[Path | None, typer.Option(
+        "--inputs", help="Uncertain inputs .toml (default: stargate/catalog/uncertainty.toml)")] = None,
+    figure: Annotated[Path | None, typer.Option("--figure", help="Write the tornado figures as HTML")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the ranking as JSON")] = False,
+    csv_out: Annotated[bool, typer.Option("--csv", help="Print the ranking as CSV")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, max=256,
+                                                help="Run on a local Dask cluster of this many processes")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Existing Dask scheduler, tcp://HOST:8786")
+                         ] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the Morris/Sobol design")] = 0,
+) -> None:
+    """Rank which uncertain inputs move each headline figure of the planned run, with their swing."""
+    from stargate.output import check_output_path, write_atomic
+    from stargate.scenario import default_scenario, load_scenario
+    from stargate.whatif.overrides import apply_overrides, parse_assignments, split_overrides
+    from stargate.whatif.sensitivity import DEFAULT_OUTPUTS, sensitivity, top_drivers, tornado_figure
+    from stargate.whatif.uncertainty import load_uncertainty
+
+    if figure is not None:
+        check_output_path(figure, "--figure")
+        if method != "tornado":
+            from stargate.errors import InputError
+
+            raise InputError("--figure", str(figure), "draws the tornado: use it with --method tornado")
+    scenario = load_scenario(scenario_file) if scenario_file else default_scenario()
+    fields, extras = split_overrides(parse_assignments(overrides or []))
+    spec = load_uncertainty(uncertainty_file) if uncertainty_file else None
+    frame = sensitivity(apply_overrides(scenario, fields), method, outputs=tuple(outputs or DEFAULT_OUTPUTS),
+                        samples=samples, seed=seed, spec=spec, extras=extras,
+                        serial=workers is None and scheduler is None, workers=workers, scheduler=scheduler)
+    if figure is not None:
+        from stargate.report import figures_page
+
+        figs = [tornado_figure(frame, o) for o in frame.attrs["units"]]
+        write_atomic(figure, figures_page("Stargate Planner: sensitivity", figs))
+    if json_out:
+        emit_json(to_json({"method": method, "evaluations": frame.attrs["evaluations"],
+                           "rows": frame.to_dict(orient="records")}))
+        return
+    if csv_out:
+        emit_json(frame.to_csv(index=False).rstrip())
+        return
+    effect = {"tornado": "swing", "morris": "mu*", "sobol": "total index"}[method]
+    for output, unit in frame.attrs["units"].items():
+        label = frame.attrs["labels"][output]
+        table = Table(title=f"What moves the {label}" + ("" if unit == "fraction" else f" [{unit}]"),
+                      title_justify="left")
+        table.add_column("#", justify="right")
+        table.add_column("input", max_width=30)
+        if method == "tornado":
+            table.add_column("range", justify="right", max_width=16)
+            table.add_column("at low", justify="right")
+            table.add_column("at high", justify="right")
+        table.add_column(effect, justify="right")
+        for row in top_drivers(frame, output, top).itertuples():
+            cells = [str(row.rank), row.label]
+            if method == "tornado":
+                cells += [span_text(row.low, row.high, row.unit), number(row.at_low, unit),
+                          number(row.at_high, unit)]
+                cells.append(("+" if row.swing > 0 else "") + number(row.swing, "" if unit == "fraction" else unit))
+            else:
+                cells.append(f"{row.effect:.3g}")
+            table.add_row(*cells)
+        console.print(table)
+    console.print(f"{frame.attrs['evaluations']:,} runs of the planned run (layout and job size held), "
+                  f"{method}; inputs and sources: stargate/catalog/uncertainty.toml"
+                  + (f"; wrote {figure}" if figure else ""))

@@ -159,6 +159,7 @@ def tornado_figure(frame: pd.DataFrame, output: str) -> Any:
                     "<extra></extra>")
     fig.add_vline(x=base, line_color="#333", annotation_text=f"plan {base:,.4g} {unit}")
     fig.update_layout(title=f"What moves the {label}", barmode="overlay", height=120 + 40 * len(rows),
-                      xaxis_title=f"{label} [{unit}]", template="plotly_white", legend_orientation="h",
+                      xaxis_title=f"{label} [{unit}]", template="plotly_white",
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
                       margin={"l": 220, "r": 30, "t": 60, "b": 60})
     return fig
