@@ -15,14 +15,15 @@ from stargate.errors import InputError
 if TYPE_CHECKING:
     from stargate.pipeline import PlanResult, plan, resolve_cluster, resolve_workload
     from stargate.scenario import Scenario, default_scenario, load_scenario, scenario_from_dict
-    from stargate.whatif import compare, sweep
+    from stargate.whatif import compare, sensitivity, sweep, uncertainty
 
 # The API is imported on first use (PEP 562), so `import stargate.cli` (and `stargate --help`) does not
 # load the solvers, weather models and data frames behind it.
 _LAZY = {"PlanResult": "stargate.pipeline", "plan": "stargate.pipeline", "resolve_cluster": "stargate.pipeline",
          "resolve_workload": "stargate.pipeline", "Scenario": "stargate.scenario",
          "default_scenario": "stargate.scenario", "load_scenario": "stargate.scenario",
-         "scenario_from_dict": "stargate.scenario", "compare": "stargate.whatif", "sweep": "stargate.whatif"}
+         "scenario_from_dict": "stargate.scenario", "compare": "stargate.whatif", "sweep": "stargate.whatif",
+         "uncertainty": "stargate.whatif", "sensitivity": "stargate.whatif"}
 
 
 def __getattr__(name: str) -> Any:
@@ -48,6 +49,8 @@ __all__ = [
     "resolve_cluster",
     "resolve_workload",
     "scenario_from_dict",
+    "sensitivity",
     "sweep",
+    "uncertainty",
 ]
 __version__ = "0.1.0"
