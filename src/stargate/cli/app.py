@@ -180,7 +180,11 @@ def read_calibration(path: Path) -> Any:
     if not all(k in reference for k in FAMILY_FIELDS):
         raise InputError(f"--calibration family.{REFERENCE_FAMILY}", "(not fitted)",
                          "the reference family needs " + ", ".join(FAMILY_FIELDS) + " (unfitted families scale it)")
-    return calibration_from_dict(data)
+    try:  # tables beyond [global] and [family.*] (e.g. [vintage]) are read by the model itself
+        return calibration_from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise InputError("--calibration", str(path), f"is not a calibration the step model can read: "
+                         f"{type(err).__name__}: {err}") from None
 
 
 def _forget_cached_training() -> None:
@@ -238,3 +242,12 @@ def fitted_table(title: str, columns: list[tuple[str, str]], **options: Any) -> 
         else:
             table.add_column(header, justify="right" if kind == "num" else "left", no_wrap=True)
     return table
+
+
+def working(message: str, quiet: bool = False) -> Any:
+    """A transient status line (spinner) on stderr while a slow step runs; nothing when not a terminal or ``quiet``."""
+    import contextlib
+
+    if quiet or not err_console.is_terminal:
+        return contextlib.nullcontext()
+    return err_console.status(message)

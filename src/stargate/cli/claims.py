@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from stargate.cli.app import app, console, emit_json, handles_input_errors, styled, uses_calibration
+from stargate.cli.app import app, console, emit_json, handles_input_errors, styled, uses_calibration, working
 from stargate.errors import InputError, require_finite
 from stargate.output import to_json
 
@@ -36,7 +36,9 @@ def claims_command(
 
     from stargate.claims import check_claims, load_claims
 
-    results = check_claims(load_claims(file))
+    claims = load_claims(file)
+    with working(f"Recomputing {len(claims)} claims (a plan each)…", quiet=json_out or markdown):
+        results = check_claims(claims)
     if json_out:
         emit_json(to_json({"claims": [asdict(r) for r in results]}))
         return

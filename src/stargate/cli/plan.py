@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from stargate.cli.app import app, console, emit_json, handles_input_errors, uses_calibration
+from stargate.cli.app import app, console, emit_json, handles_input_errors, uses_calibration, working
 from stargate.errors import InputError
 from stargate.output import check_output_dir, check_output_path, to_json, write_atomic
 
@@ -68,12 +68,14 @@ def plan_command(
     if largest_run_days is not None or run_flop is not None:
         scenario = frontier_variant(scenario, largest_run_days, run_flop)
     with catalog_patched(extras):  # --set catalog values hold for every stage, the summary and the report
-        result = evaluate_plan(scenario, extras)
+        with working("Planning: workload, layout search, facility, supply, costs…", quiet=json_out):
+            result = evaluate_plan(scenario, extras)
         bands, n = None, DEFAULT_SAMPLES if samples is None else samples
         if n > 0:
             from stargate.whatif.uncertainty import uncertainty
 
-            bands = uncertainty(scenario, n, seed=seed, extras=extras, base=result)
+            with working(f"Sampling {n} cases of the uncertain inputs for P10-P90 bands…", quiet=json_out):
+                bands = uncertainty(scenario, n, seed=seed, extras=extras, base=result)
         data = result.to_dict()
         if extras:
             data["overrides"] = extras

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from stargate.cli.app import app, console, emit_json, fitted_table, handles_input_errors, uses_calibration
+from stargate.cli.app import app, console, emit_json, fitted_table, handles_input_errors, uses_calibration, working
 from stargate.errors import InputError
 from stargate.output import to_json, write_atomic
 
@@ -95,7 +95,9 @@ def economics_command(
     from stargate.pipeline import plan
     from stargate.scenario import default_scenario, load_scenario
 
-    result = plan(load_scenario(scenario_file) if scenario_file else default_scenario())
+    scenario = load_scenario(scenario_file) if scenario_file else default_scenario()
+    with working("Planning the campus…", quiet=json_out):
+        result = plan(scenario)
     econ = result.economics
     if econ is None:
         raise InputError("cluster.accelerator", result.cluster.accelerator.key, "has no public price in the catalog")

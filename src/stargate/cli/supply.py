@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from stargate.cli.app import app, console, emit_json, fitted_table, handles_input_errors, uses_calibration
+from stargate.cli.app import app, console, emit_json, fitted_table, handles_input_errors, uses_calibration, working
 from stargate.output import check_output_path, to_json
 
 
@@ -45,7 +45,8 @@ def supply_command(
     overrides = {"mix": mix, "co2_price_usd_per_t": co2_price, "cfe_share": cfe_share,
                  "mode": "full_year" if full_year else None}
     data["supply"] = {**data.get("supply", {}), **{k: v for k, v in overrides.items() if v is not None}}
-    result = plan(scenario_from_dict(data))
+    with working("Planning the campus and solving its supply…", quiet=json_out):
+        result = plan(scenario_from_dict(data))
     outcome = result.supply
     if export is not None:
         from stargate.supply.network import export_network
@@ -66,9 +67,10 @@ def supply_command(
         from stargate.weather import site_profiles
 
         profiles = site_profiles(scenario.site.lat_deg, scenario.site.lon_deg, scenario.supply.weather_source)
-        frontier = co2_price_frontier(
-            campus_load_mw(scenario, result.facility.facility_power_mw, profiles, result.training.n_gpus_used),
-            profiles, mixes()[outcome.mix]["technologies"], year=problem.year)
+        with working("Solving the mix at six CO2 prices…", quiet=json_out):
+            frontier = co2_price_frontier(
+                campus_load_mw(scenario, result.facility.facility_power_mw, profiles, result.training.n_gpus_used),
+                profiles, mixes()[outcome.mix]["technologies"], year=problem.year)
     if json_out:
         data_out = _supply_dict(outcome, result.training) | {
             "co2_price_usd_per_t": problem.co2_price_usd_per_t,
