@@ -130,3 +130,13 @@ def test_dask_and_serial_samples_are_identical(base):
     serial = uncertainty(base.scenario, 6, seed=4, base=base)
     dask = uncertainty(base.scenario, 6, seed=4, base=base, serial=False, workers=2)
     assert dask.samples.equals(serial.samples)
+
+
+def test_shipped_mfu_error_is_the_models_out_of_sample_error():
+    from stargate.whatif.uncertainty import measured_mfu_deciles
+
+    shipped = load_uncertainty()["error.mfu_factor"]["quantiles"]
+    measured = measured_mfu_deciles("oos")
+    # P10, P50, P90 in step with the current model (refresh uncertainty.toml when the model changes)
+    for i in (1, 5, 9):
+        assert shipped[i] == pytest.approx(measured[i], abs=0.04), (i, measured)

@@ -74,6 +74,20 @@ class UncertainInput:
         return self.low, self.high
 
 
+def measured_mfu_deciles(dataset: str = "oos") -> list[float]:
+    """Deciles (P0..P100) of measured / predicted MFU over the scored rows of a shipped validation set.
+
+    The ``error.mfu_factor`` distribution of ``uncertainty.toml`` is these deciles on the out-of-sample
+    set (never fitted); a test keeps the shipped numbers in step with the model.
+    """
+    from stargate.perf.intervals import throughput_log_error
+    from stargate.perf.validation import dataset_path, read_rows, validate
+
+    ratios = [math.exp(-throughput_log_error(r.metric, r.predicted, r.published))
+              for r in validate(read_rows(dataset_path(dataset))) if r.predicted and r.published]
+    return [round(float(q), 3) for q in np.quantile(ratios, np.linspace(0.0, 1.0, 11))]
+
+
 def triangular_ppf(u: np.ndarray, low: float, mode: float, high: float) -> np.ndarray:
     """Inverse CDF of the triangular distribution on [low, high] with ``mode`` (a point when low == high)."""
     if high <= low:
