@@ -10,15 +10,19 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 
 def command() -> list[str]:
-    """The installed ``stargate`` script, else this interpreter running the same entry point."""
-    script = shutil.which("stargate")
+    """The installed ``stargate`` script beside this interpreter (not a version manager's shim, which adds its own
+    start-up), else the one on PATH, else this interpreter running the same entry point."""
+    beside = Path(sys.executable).parent / "stargate"
+    script = str(beside) if beside.is_file() else shutil.which("stargate")
     return [script] if script else [sys.executable, "-c", "from stargate.cli import main; main()"]
 
 
@@ -35,6 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs of --help (the best is kept)")
     repeat = max(1, parser.parse_args().repeat)
+    print(f"{' '.join(command())}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     helps = [wall_s(["--help"]) for _ in range(repeat)]
     print(f"stargate --help: {', '.join(f'{t:.2f}' for t in helps)} s")
     plan_s = wall_s(["plan"])
