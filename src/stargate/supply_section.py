@@ -17,7 +17,9 @@ class SupplySection(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     mix: str = Field(default="least_cost", description="A name from stargate/supply/mixes.toml")
-    mode: Literal["representative_days", "full_year"] = "representative_days"
+    mode: Literal["auto", "representative_days", "full_year"] = Field(
+        default="auto", description="auto: the mix's mode in mixes.toml (full_year where representative days miss "
+        "the year's cost by more than 1 %), else representative_days")
     representative_days: int = Field(default=16, ge=2, le=365)
     co2_price_usd_per_t: float | None = Field(default=None, ge=0, le=10_000)
     cfe_share: float | None = Field(default=None, ge=0, le=1)

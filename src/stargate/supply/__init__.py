@@ -19,7 +19,7 @@ import pandas as pd
 from stargate.errors import InputError
 from stargate.supply.lp import SupplyResult, solve_lp
 from stargate.supply.problem import SupplyProblem
-from stargate.supply.repdays import representative_days
+from stargate.supply.repdays import representative_periods
 from stargate.supply.technologies import technology_table
 from stargate.supply_section import SupplySection
 from stargate.weather import HourlyProfiles
@@ -62,12 +62,18 @@ def build_problem(load_mw: np.ndarray, profiles: HourlyProfiles, technologies: l
                   co2_price_usd_per_t: float = 0.0, cfe_share: float | None = None,
                   reserve_margin: float | None = None, fixed_mw: dict[str, float] | None = None,
                   representative: int | None = None, seed: int = 0, grid: bool = True,
-                  redundant_units: int = 0) -> SupplyProblem:
+                  redundant_units: int = 0, region: str | None = None) -> SupplyProblem:
     """The supply problem of a load and a site; ``representative`` = number of days kept (None: full year).
 
     ``grid = False`` islands the campus: technologies delivered over the grid (import, PPAs) are dropped.
+    ``region`` (a grid region, as ``site.grid_region``) applies the catalog's siting limits
+    (``available_regions``): a technology not buildable there gets no capacity.
     """
     techs = technology_table(technologies)
+    if region is not None:
+        blocked = [g for g in techs.index if techs.at[g, "available_regions"]
+                   and region.casefold() not in {r.casefold() for r in techs.at[g, "available_regions"]}]
+        techs.loc[blocked, "max_mw"] = 0.0
     if not grid:
         techs = techs[~techs["kind"].isin(GRID_DELIVERED)]
         if techs.empty:
@@ -83,17 +89,44 @@ def build_problem(load_mw: np.ndarray, profiles: HourlyProfiles, technologies: l
         else:
             availability[g] = float(techs.at[g, "availability"])
     load = np.asarray(load_mw, dtype=float)
+    sequence = None
     if representative is None:
         weights, period = np.ones(hours), np.zeros(hours, dtype=int)
     else:
-        load, availability, weights, period = representative_days(load, availability, representative, seed)
+        load, availability, weights, period, sequence = representative_periods(load, availability, representative,
+                                                                               seed)
     return SupplyProblem(load, availability, techs, weights, period, co2_price_usd_per_t, None, cfe_share,
-                         reserve_margin, fixed_mw or {}, year, redundant_units)
+                         reserve_margin, fixed_mw or {}, year, redundant_units, sequence)
 
 
-def optimise_supply(load_mw: np.ndarray, profiles: HourlyProfiles, section: SupplySection, mw_per_gpu: float
-                    ) -> SupplyOutcome:
-    """Least-cost supply of ``load_mw`` for the section's mix; cost per GPU-hour from the facility MW per GPU."""
+def resolved_mode(section: SupplySection, mix: dict) -> str:
+    """The solve mode: the section's, or for ``auto`` the mix's (mixes.toml ``mode``), else representative days."""
+    return mix.get("mode", "representative_days") if section.mode == "auto" else section.mode
+
+
+def reserve_note(problem: SupplyProblem, result: SupplyResult) -> str:
+    """One line on the firm-capacity requirement (N+k, margin) and what covers it, or '' when there is none."""
+    from stargate.supply.lp import firm_requirement_mw, largest_unit_mw
+
+    if not problem.redundant_units and problem.reserve_margin is None:
+        return ""
+    techs = problem.technologies
+    firm = sum(result.capacity_mw[g] * techs.at[g, "availability"] for g in techs.index
+               if techs.at[g, "kind"] in ("generator", "grid", "ppa", "storage"))
+    parts = [f"N+{problem.redundant_units} on {largest_unit_mw(problem):,.1f} MW units"] if problem.redundant_units \
+        else []
+    if problem.reserve_margin is not None:
+        parts.append(f"{problem.reserve_margin:.0%} margin")
+    return (f"reserve {' + '.join(parts)}: firm {firm:,.0f} MW available for a {problem.load_mw.max():,.0f} MW "
+            f"peak (needs {firm_requirement_mw(problem):,.0f} MW)")
+
+
+def optimise_supply(load_mw: np.ndarray, profiles: HourlyProfiles, section: SupplySection, mw_per_gpu: float,
+                    region: str | None = None) -> SupplyOutcome:
+    """Least-cost supply of ``load_mw`` for the section's mix; cost per GPU-hour from the facility MW per GPU.
+
+    ``region``: the site's grid region (``site.grid_region``) for the catalog's siting limits.
+    """
     table = mixes()
     if section.mix not in table:
         raise InputError("supply.mix", section.mix, "one of " + ", ".join(table))
@@ -104,12 +137,13 @@ def optimise_supply(load_mw: np.ndarray, profiles: HourlyProfiles, section: Supp
         section.cfe_share if section.cfe_share is not None else mix.get("cfe_share"),
         section.reserve_margin if section.reserve_margin is not None else mix.get("reserve_margin"),
         mix.get("fixed_mw"),
-        None if section.mode == "full_year" else section.representative_days,
+        None if resolved_mode(section, mix) == "full_year" else section.representative_days,
         grid=section.grid if section.grid is not None else mix.get("grid", True),
         redundant_units=section.redundant_units if section.redundant_units is not None
-        else mix.get("redundant_units", 0))
+        else mix.get("redundant_units", 0), region=region)
     result = solve_lp(problem)
-    return SupplyOutcome(section.mix, mix["description"], profiles.label, result,
+    reserve = reserve_note(problem, result)
+    return SupplyOutcome(section.mix, mix["description"] + (f"; {reserve}" if reserve else ""), profiles.label, result,
                          result.cost_usd_per_mwh * mw_per_gpu, problem)
 
 

@@ -95,6 +95,12 @@ def solve_lp(problem: SupplyProblem) -> SupplyResult:
     ch = {s: idx.block(n) for s in stores}
     dis = {s: idx.block(n) for s in stores}
     soc = {s: idx.block(n) for s in stores}
+    linked = problem.sequence is not None and len(stores) > 0
+    n_periods = int(problem.period.max()) + 1
+    n_days = len(problem.sequence) if linked else 0
+    inter = {s: idx.block(n_days) for s in stores} if linked else {}   # state of charge at each day's start
+    soc_max = {s: idx.block(n_periods) for s in stores} if linked else {}  # highest intra-day SoC per period
+    soc_min = {s: idx.block(n_periods) for s in stores} if linked else {}  # lowest
     cfe = idx.block(n) if problem.cfe_share is not None else None
     n_cols = idx.size
 
@@ -110,6 +116,9 @@ def solve_lp(problem: SupplyProblem) -> SupplyResult:
     for g in gens:
         marginal = techs.at[g, "marginal_usd_per_mwh"] + problem.co2_price_usd_per_t * techs.at[g, "co2_t_per_mwh"]
         cost[p[g]] = w * marginal
+    for s in soc_min:
+        lower[soc[s]] = lower[soc_min[s]] = -np.inf  # intra-day SoC is relative to the day's start
+        upper[soc_min[s]] = 0.0                      # (the start itself, 0, is within [min, max])
 
     rows_ub: list[sp.csr_matrix] = []
     b_ub: list[np.ndarray] = []
@@ -133,19 +142,25 @@ def solve_lp(problem: SupplyProblem) -> SupplyResult:
     for g in gens:
         rows_ub.append(coo([(p[g], 1.0), (cap[g], -problem.availability[g].to_numpy())], n))
         b_ub.append(np.zeros(n))
-    # storage: power and energy limits, state of charge cycling within each period
+    # storage: power and energy limits; state of charge cycling within each period, or (representative
+    # days with their year's sequence) carried from day to day over the year (Kotzur et al. 2018)
+    starts = np.r_[True, problem.period[1:] != problem.period[:-1]]
+    ends = np.r_[problem.period[1:] != problem.period[:-1], True]
     for s in stores:
         eta = np.sqrt(techs.at[s, "efficiency"])
         duration = techs.at[s, "duration_h"]
-        for var, scale in ((ch[s], 1.0), (dis[s], 1.0), (soc[s], 1.0 / duration)):
+        for var, scale in ((ch[s], 1.0), (dis[s], 1.0)) + (() if linked else ((soc[s], 1.0 / duration),)):
             rows_ub.append(coo([(var, scale), (cap[s], -1.0)], n))
             b_ub.append(np.zeros(n))
         prev = np.arange(n) - 1
-        starts = np.r_[True, problem.period[1:] != problem.period[:-1]]
-        ends = np.r_[problem.period[1:] != problem.period[:-1], True]
         prev[starts] = np.flatnonzero(ends)  # cyclic: the first hour follows the period's last
-        rows_eq.append(coo([(soc[s], 1.0), (soc[s][prev], -1.0), (ch[s], -eta), (dis[s], 1.0 / eta)], n))
+        carry = np.where(starts, 0.0, -1.0) if linked else -1.0  # linked: each day starts from 0 (relative)
+        dt = problem.snapshot_hours
+        rows_eq.append(coo([(soc[s], 1.0), (soc[s][prev], carry), (ch[s], -eta * dt), (dis[s], dt / eta)], n))
         b_eq.append(np.zeros(n))
+        if linked:
+            _link_days(problem, soc[s], inter[s], soc_max[s], soc_min[s], cap[s], duration, ends, n_cols,
+                       rows_ub, b_ub, rows_eq, b_eq)
     constraints: list[str] = []  # the optional constraints present, named for an infeasibility message
     # hourly-matched carbon-free energy: cfe_t <= clean supply_t, cfe_t <= load_t, sum >= share x load
     if cfe is not None:
@@ -177,7 +192,7 @@ def solve_lp(problem: SupplyProblem) -> SupplyResult:
     rhs_eq = np.concatenate(b_eq)
     row_lower = np.r_[np.full(n_ub, -np.inf), rhs_eq]
     row_upper = np.r_[np.concatenate(b_ub) if b_ub else np.zeros(0), rhs_eq]
-    x, status, solver = _highs(cost, lower, upper, matrix, row_lower, row_upper)
+    x, status, solver = _highs(cost, lower, upper, matrix, row_lower, row_upper, storage=bool(stores))
     if status == "infeasible":
         raise InputError("supply", ", ".join(constraints) or "hourly balance", "infeasible: " + _explain(problem))
     if status != "optimal":
@@ -185,17 +200,53 @@ def solve_lp(problem: SupplyProblem) -> SupplyResult:
     return _result(problem, x, cap, p, ch, dis, soc, cfe, gens, stores, f"planner LP (HiGHS {solver}, direct)")
 
 
+def _link_days(problem: SupplyProblem, soc, inter, soc_max, soc_min, cap, duration_h, ends, n_cols,
+               rows_ub, b_ub, rows_eq, b_eq) -> None:
+    """Inter-period state of charge (Kotzur et al. 2018, "Time series aggregation for energy system design:
+    modeling seasonal storage", Applied Energy 213, eqs. 11-15, without self-discharge).
+
+    ``inter[d]`` is the stored energy at the start of day d of the year; the day follows its
+    representative period k(d), whose intra-day SoC (``soc``, 0 at the period's start) ends at
+    ``soc[end k]``: ``inter[d+1] = inter[d] + soc[end k(d)]`` (the year cycles: day 365 leads to day 1),
+    and ``0 <= inter[d] + min_t soc[k(d), t]``, ``inter[d] + max_t soc[k(d), t] <= duration x capacity``.
+    """
+    n = len(problem.period)
+    seq = np.asarray(problem.sequence, dtype=int)
+    days = len(seq)
+    end_of = np.zeros(int(problem.period.max()) + 1, dtype=int)
+    end_of[problem.period[ends]] = np.flatnonzero(ends)
+
+    def rows(r, c, v, nrows):
+        return sp.csr_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(c))), shape=(nrows, n_cols))
+
+    hours, days_idx = np.arange(n), np.arange(days)
+    # soc_t <= soc_max[k(t)], soc_min[k(t)] <= soc_t
+    rows_ub.append(rows([hours, hours], [soc, soc_max[problem.period]], [np.ones(n), -np.ones(n)], n))
+    rows_ub.append(rows([hours, hours], [soc_min[problem.period], soc], [np.ones(n), -np.ones(n)], n))
+    b_ub += [np.zeros(n), np.zeros(n)]
+    # inter[d+1] - inter[d] - soc[end k(d)] = 0
+    rows_eq.append(rows([days_idx] * 3, [inter[(days_idx + 1) % days], inter, soc[end_of[seq]]],
+                        [np.ones(days), -np.ones(days), -np.ones(days)], days))
+    b_eq.append(np.zeros(days))
+    # inter[d] + soc_max[k(d)] <= duration x capacity; -inter[d] - soc_min[k(d)] <= 0
+    rows_ub.append(rows([days_idx] * 3, [inter, soc_max[seq], np.full(days, cap)],
+                        [np.ones(days), np.ones(days), np.full(days, -duration_h)], days))
+    rows_ub.append(rows([days_idx] * 2, [inter, soc_min[seq]], [-np.ones(days), -np.ones(days)], days))
+    b_ub += [np.zeros(days), np.zeros(days)]
+
+
 SMALL_LP_COLUMNS = 20_000   # representative days (~4k columns): dual simplex is fastest (0.10 s vs PDLP 0.15 s)
-PDLP_TIME_LIMIT_S = 20.0    # full year: PDLP is 3x faster than simplex on least_cost (3.3 vs 10.7 s) but 4x
-                            # slower with storage (renewables_gas: 53 vs 12 s), so it gets a time limit
+PDLP_TIME_LIMIT_S = 20.0    # full year without storage: PDLP is 3x faster than simplex (3.3 vs 10.7 s); with a
+                            # storage candidate it failed to certify an optimum within 20 s on every shipped mix
+                            # but fusion (2026-12, Abilene campus, 2 cores), so those go to simplex directly
 
 
-def solver_order(columns: int) -> tuple[str, ...]:
-    """HiGHS methods tried in turn, by problem size (measured on the Abilene campus, 2 cores)."""
-    return ("simplex",) if columns <= SMALL_LP_COLUMNS else ("pdlp", "simplex")
+def solver_order(columns: int, storage: bool = False) -> tuple[str, ...]:
+    """HiGHS methods tried in turn, by problem size and storage (measured on the Abilene campus, 2 cores)."""
+    return ("simplex",) if columns <= SMALL_LP_COLUMNS or storage else ("pdlp", "simplex")
 
 
-def _highs(cost, lower, upper, matrix, row_lower, row_upper) -> tuple[np.ndarray, str, str]:
+def _highs(cost, lower, upper, matrix, row_lower, row_upper, storage: bool = False) -> tuple[np.ndarray, str, str]:
     """Solve with HiGHS: dual simplex for small problems; for a full year first-order PDLP (Applegate et al.
     2021, "Practical large-scale linear programming using primal-dual hybrid gradient", NeurIPS) within a
     time limit, then dual simplex when PDLP does not certify an optimum in time (and to classify
@@ -214,7 +265,7 @@ def _highs(cost, lower, upper, matrix, row_lower, row_upper) -> tuple[np.ndarray
     model.a_matrix_.start_ = matrix.indptr
     model.a_matrix_.index_ = matrix.indices
     model.a_matrix_.value_ = matrix.data
-    for solver in solver_order(matrix.shape[1]):
+    for solver in solver_order(matrix.shape[1], storage):
         with _stdout_silenced():  # HiGHS prints a banner on creation, which would corrupt --json output
             h = highspy.Highs()
         h.setOptionValue("output_flag", False)

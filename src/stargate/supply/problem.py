@@ -15,8 +15,10 @@ class SupplyProblem:
     """Least-cost supply of one site's load (PyPSA-style component tables as inputs).
 
     ``weights`` give the hours each snapshot stands for (1 for a full year, cluster sizes x 1 h for
-    representative days); ``period`` groups snapshots whose storage must cycle (one period for a full
-    year, one per representative day).
+    representative days); ``period`` groups the snapshots of one period (one for a full year, one per
+    representative day). ``sequence`` (representative days) lists the period standing for each day of the
+    year in order: storage then carries its state of charge from each day to the next over the whole year
+    (Kotzur et al. 2018); without it each period's storage cycles on its own.
     """
 
     load_mw: np.ndarray
@@ -31,6 +33,8 @@ class SupplyProblem:
     fixed_mw: dict[str, float] = field(default_factory=dict)
     year: int = 2030
     redundant_units: int = 0             # N+k: firm capacity also covers the loss of k of the largest units
+    sequence: np.ndarray | None = None   # period id of each day of the year, in order (linked storage)
+    snapshot_hours: float = 1.0          # hours one snapshot lasts (storage energy per MW of flow) [h]
 
     def __post_init__(self) -> None:
         n = len(self.load_mw)
@@ -45,6 +49,10 @@ class SupplyProblem:
             require_range("supply.reserve_margin", self.reserve_margin, 0.0, 5.0)
         if self.redundant_units < 0:
             raise InputError("supply.redundant_units", self.redundant_units, "must be >= 0")
+        if self.sequence is not None:
+            periods = np.unique(self.period)
+            if len(self.sequence) == 0 or not np.isin(self.sequence, periods).all():
+                raise InputError("supply.sequence", "unknown period", "every day must name one of the periods")
         for name, mw in self.fixed_mw.items():
             if name not in self.technologies.index:
                 raise InputError("supply.fixed_mw", name, "must name an allowed technology")

@@ -8,7 +8,12 @@ their daily profiles (Nahmmacher et al. 2016, "Carpe diem", Energy 112); each cl
 its medoid day, weighted by the cluster's size, and rescaled so that its load energy and each capacity
 factor's daily mean equal the cluster's means, clipped at the year's peak load and at a capacity factor
 of 1. Annual load energy and renewable yields are therefore reproduced up to that clipping (exactly for
-a smooth load). Storage cycles within each day.
+a smooth load).
+
+Storage is linked across the days (Kotzur et al. 2018, "Time series aggregation for energy system design:
+modeling seasonal storage", Applied Energy 213): :func:`representative_periods` also returns the
+chronological sequence of the year's days as representative-day ids, so the supply LP can carry the
+state of charge from each day of the year to the next (see :mod:`stargate.supply.lp`).
 """
 
 from __future__ import annotations
@@ -43,6 +48,12 @@ def representative_days(load_mw: np.ndarray, availability: pd.DataFrame, days: i
     Returns load, availability, weights (hours each snapshot stands for) and period (day id) arrays;
     ``weights @ load`` equals the year's load energy.
     """
+    return representative_periods(load_mw, availability, days, seed)[:4]
+
+
+def representative_periods(load_mw: np.ndarray, availability: pd.DataFrame, days: int = 16, seed: int = 0
+                           ) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`representative_days` and the year's day sequence: the period id standing for each day."""
     require_range("representative days", days, 2, 365)
     n_days = len(load_mw) // 24
     load = np.asarray(load_mw[: n_days * 24], dtype=float).reshape(n_days, 24)
@@ -57,6 +68,8 @@ def representative_days(load_mw: np.ndarray, availability: pd.DataFrame, days: i
     out_load = [load[d] for d in extremes]
     out_avail = {c: [profiles[c][d] for d in extremes] for c in varying}
     weights = [1.0] * len(extremes)
+    sequence = np.full(n_days, -1, dtype=int)
+    sequence[extremes] = np.arange(len(extremes))
     for k in range(len(centroids)):
         members = rest[labels == k]
         if len(members) == 0:
@@ -66,6 +79,7 @@ def representative_days(load_mw: np.ndarray, availability: pd.DataFrame, days: i
         out_load.append(_rescaled(load[medoid], load[members].mean(), peak))  # never above the year's peak
         for c in varying:
             out_avail[c].append(_rescaled(profiles[c][medoid], profiles[c][members].mean(), 1.0))
+        sequence[members] = len(weights)
         weights.append(float(len(members)))
     n_out = len(weights)
     table = pd.DataFrame({c: np.full(n_out * 24, float(availability[c].iloc[0])) for c in availability.columns})
@@ -73,4 +87,4 @@ def representative_days(load_mw: np.ndarray, availability: pd.DataFrame, days: i
         table[c] = np.concatenate(out_avail[c])
     weight_hours = np.repeat(np.array(weights), 24)
     # the 8,760 h year has 365 whole days; hours beyond them (none for 8,760 or 8,784) would be dropped
-    return np.concatenate(out_load), table, weight_hours, np.repeat(np.arange(n_out), 24)
+    return np.concatenate(out_load), table, weight_hours, np.repeat(np.arange(n_out), 24), sequence

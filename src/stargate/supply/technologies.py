@@ -1,4 +1,14 @@
-"""Energy technologies as a table (PyPSA style), annualised from the sourced catalog."""
+"""Energy technologies as a table (PyPSA style), annualised from the sourced catalog.
+
+Finance follows the NREL ATB 2024 convention named in the catalog (``defaults.discount_convention``):
+constant-dollar costs annualised with a real discount rate over a 30-year cost recovery period (or the
+technology's shorter lifetime), with PyPSA's annuity formula (:func:`annuity` = ``pypsa.costs.annuity``).
+
+References
+----------
+NREL (2024), Annual Technology Baseline, "Financial Cases and Methods" and "Equations and Variables".
+Brown et al. (2018), "PyPSA: Python for Power System Analysis", JORS 6(1); ``pypsa.costs.annuity``.
+"""
 
 from __future__ import annotations
 
@@ -18,17 +28,25 @@ def technology_catalog() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def capital_recovery_factor(wacc: float, lifetime_yr: float) -> float:
+def annuity(discount_rate: float, lifetime_yr: float) -> float:
     """Annuity factor turning an overnight cost into an equal yearly payment. [1/yr]
 
-    ``crf = r (1 + r)^n / ((1 + r)^n - 1)`` (standard annuity; e.g. NREL ATB, "Financial definitions").
+    ``r / (1 - (1 + r)^-n)``, ``1 / n`` at r = 0: the formula of ``pypsa.costs.annuity`` (PyPSA >= 1.1),
+    written out so that planning does not import PyPSA (a test checks both agree).
     """
-    require_range("wacc", wacc, 0.0, 1.0)
+    require_range("discount_rate", discount_rate, 0.0, 1.0)
     require_range("lifetime_yr", lifetime_yr, 1.0)
-    if wacc == 0:
+    if discount_rate == 0:
         return 1.0 / lifetime_yr
-    growth = (1 + wacc) ** lifetime_yr
-    return wacc * growth / (growth - 1)
+    return discount_rate / (1 - (1 + discount_rate) ** -lifetime_yr)
+
+
+capital_recovery_factor = annuity  # the name stargate.economics uses
+
+
+def recovery_period_yr(lifetime_yr: float, defaults: dict[str, Any]) -> float:
+    """Years over which capex is recovered: the catalog's cost recovery period, or a shorter lifetime."""
+    return min(float(lifetime_yr), float(defaults.get("cost_recovery_period_yr", lifetime_yr)))
 
 
 def technology_table(names: list[str] | None = None, wacc: float | None = None,
@@ -37,7 +55,8 @@ def technology_table(names: list[str] | None = None, wacc: float | None = None,
 
     Columns: kind, fixed_usd_per_mw_yr (annualised capex + FOM), marginal_usd_per_mwh (VOM + fuel or
     energy price), co2_t_per_mwh, availability, max_mw, duration_h, efficiency, carbon_free, profile,
-    earliest_year, lead_time_yr, speculative, name, unit_mw (size of one unit, where given: N+k reserves).
+    earliest_year, lead_time_yr, speculative, name, unit_mw (size of one unit, where given: N+k reserves),
+    available_regions (empty: anywhere). ``wacc`` is the real discount rate (catalog ``defaults.wacc``).
     """
     cat = technology_catalog()
     defaults = cat["defaults"]
@@ -52,7 +71,7 @@ def technology_table(names: list[str] | None = None, wacc: float | None = None,
         t = cat[key]
         heat = t.get("heat_rate_mmbtu_per_mwh", 0.0)
         capex = t.get("capex_usd_per_kw", 0.0) * 1000
-        crf = capital_recovery_factor(wacc, t.get("lifetime_yr", 25)) if capex else 0.0
+        crf = annuity(wacc, recovery_period_yr(t.get("lifetime_yr", 30), defaults)) if capex else 0.0
         # a PPA is take-or-pay: each contracted MW pays for its expected output whether used or not
         take_or_pay = t["kind"] == "ppa"
         price = t.get("price_usd_per_mwh", 0.0)
@@ -69,5 +88,6 @@ def technology_table(names: list[str] | None = None, wacc: float | None = None,
             "earliest_year": t.get("earliest_year", 2000), "lead_time_yr": t.get("lead_time_yr", 0),
             "speculative": bool(t.get("speculative", False)), "capex_usd_per_mw": capex,
             "unit_mw": t.get("unit_mw", float("nan")),
+            "available_regions": tuple(t.get("available_regions", ())),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
