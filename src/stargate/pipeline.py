@@ -290,7 +290,8 @@ def plan(scenario: Scenario) -> PlanResult:
     if not np.any(load > 0):
         raise InputError("facility.utilisation", fs.utilisation, "must be > 0 to plan a supply: the campus would "
                          "draw no energy")
-    supply = optimise_supply(load, profiles, scenario.supply, facility.facility_power_mw / cluster.n_gpus)
+    supply = optimise_supply(load, profiles, scenario.supply, facility.facility_power_mw / cluster.n_gpus,
+                             region=scenario.site.grid_region)
     price = deployment.price_usd_per_gpu.value  # rent-only parts (TPU, Trainium) have none: no economics
     economics = None if price is None else campus_economics(
         cluster.n_gpus, price, facility.facility_power_mw,
