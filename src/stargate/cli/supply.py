@@ -99,6 +99,14 @@ def supply_command(
                   f"carbon-free {r.cfe_hourly_share:.0%} hourly-matched, "
                   f"{r.cfe_annual_share:.0%} annual; {outcome.energy_cost_usd_per_gpu_hour:.3f} $/GPU-hour")
     console.print(f"weather: {outcome.weather}; solver: {r.method}", markup=False)
+    from stargate.supply import reserve_note
+    from stargate.supply.technologies import technology_catalog
+
+    reserve = reserve_note(outcome.problem, r)
+    if reserve:
+        console.print(reserve, markup=False)
+    finance = technology_catalog()["defaults"]
+    console.print(f"finance: {finance['wacc']:.1%} {finance['discount_convention']}", markup=False)
     if export is not None:
         console.print(f"wrote {export}")
     if frontier is not None:

@@ -117,8 +117,8 @@ def reserve_note(problem: SupplyProblem, result: SupplyResult) -> str:
         else []
     if problem.reserve_margin is not None:
         parts.append(f"{problem.reserve_margin:.0%} margin")
-    return (f"reserve {' + '.join(parts)}: firm {firm:,.0f} MW available for a {problem.load_mw.max():,.0f} MW "
-            f"peak (needs {firm_requirement_mw(problem):,.0f} MW)")
+    return (f"reserve {' + '.join(parts)}: firm {firm:,.0f} MW for a {problem.load_mw.max():,.0f} MW peak "
+            f"(needs {firm_requirement_mw(problem):,.0f})")
 
 
 def optimise_supply(load_mw: np.ndarray, profiles: HourlyProfiles, section: SupplySection, mw_per_gpu: float,
