@@ -1,0 +1,91 @@
+"""Representative days against the full year, for every shipped mix, on the default campus's load.
+
+The full-year figures are pinned (cost in M$/yr, every capacity above 5 % of the total, MW) from
+solves of the same problems; ``STARGATE_SLOW_TESTS=1`` re-solves them (0.5-3 min per storage mix on
+2 cores). Target: 16 linked representative days within 1 % of the full-year cost and 10 % of each
+capacity; mixes that miss it default to the full year (``mode = "full_year"`` in mixes.toml) or are
+marked as known failures with the measured gap.
+"""
+
+import os
+from functools import lru_cache
+
+import pytest
+
+import stargate
+from stargate.pipeline import campus_load_mw
+from stargate.supply import build_problem, mixes, solve_lp
+from stargate.weather import site_profiles
+
+FULL_YEAR = {  # mix: (total cost M$/yr, capacities MW) of the 8,760-hour solve, 2025 costs, Abilene campus
+    "grid": (475.142, {"grid": 1130.0}),
+    "gas_turbines": (489.430, {"gas_turbine": 1189.5}),
+    "nuclear_ppa": (747.246, {"nuclear_ppa": 835.0, "grid": 353.4}),
+    "smr": (1058.612, {"smr": 1215.1}),
+    "renewables_gas": (544.062, {"pv": 364.7, "wind": 1078.7, "battery": 199.6, "gas_cc": 745.1,
+                                 "gas_turbine": 210.2}),
+    "cfe90": (543.686, {"grid": 1085.8, "pv": 1202.0, "wind": 1597.1, "battery": 582.7}),
+    "cfe100": (853.630, {"battery": 194.5, "smr": 146.3, "nuclear_ppa": 835.0}),
+    "fusion": (970.733, {"fusion": 500.0, "grid": 880.0}),
+    "least_cost": (349.662, {"grid": 837.3, "gas_cc": 284.0, "pv": 356.1, "wind": 822.5}),
+    "offgrid_gas": (505.532, {"gas_engine": 1020.0, "battery": 179.0}),
+}
+# measured with 16 linked days (cost error; the capacity furthest off)
+KNOWN_GAPS = {
+    "renewables_gas": "-2.5 % cost; battery -27 %, gas_turbine +27 % (smoothed net load)",
+    "least_cost": "-1.4 % cost; gas_cc -14 % (CC sized on the net-load duration curve)",
+}
+
+
+@lru_cache(maxsize=1)
+def _campus():
+    sc = stargate.default_scenario()
+    profiles = site_profiles(sc.site.lat_deg, sc.site.lon_deg, "texas")
+    return campus_load_mw(sc, 1130.0, profiles, 245_760), profiles
+
+
+def _problem(name, representative):
+    load, profiles = _campus()
+    mix = mixes()[name]
+    return build_problem(load, profiles, mix["technologies"], mix.get("year", 2030),
+                         mix.get("co2_price_usd_per_t", 0.0), mix.get("cfe_share"), mix.get("reserve_margin"),
+                         mix.get("fixed_mw"), representative=representative, grid=mix.get("grid", True),
+                         redundant_units=mix.get("redundant_units", 0), region="ERCOT")
+
+
+def test_every_shipped_mix_has_a_full_year_reference():
+    assert set(FULL_YEAR) == set(mixes())
+
+
+@pytest.mark.parametrize("name", sorted(FULL_YEAR))
+def test_default_solve_of_each_mix_is_within_1pct_and_10pct_of_the_full_year(name, request):
+    if mixes()[name].get("mode") == "full_year":
+        return  # its default is the full year itself (16 days: cfe90 -11 %, cfe100 -2.8 %)
+    if name in KNOWN_GAPS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[name]))
+    cost, caps = FULL_YEAR[name]
+    days = solve_lp(_problem(name, 16))
+    assert days.total_cost_usd / 1e6 == pytest.approx(cost, rel=0.01)
+    for tech, mw in caps.items():
+        assert days.capacity_mw[tech] == pytest.approx(mw, rel=0.10), tech
+
+
+def test_linked_storage_carries_energy_from_day_to_day():
+    # a 4-h battery on 16 days: the intra-day state of charge need not return to 0 on every day,
+    # yet over the year's 365-day sequence the days' net changes sum to zero (the year cycles)
+    problem = _problem("offgrid_gas", 16)
+    assert problem.sequence is not None and len(problem.sequence) == 365
+    assert sorted(set(problem.sequence)) == sorted(set(problem.period))
+    counts = {k: int((problem.sequence == k).sum()) for k in set(problem.period)}
+    hours = {k: float(problem.weights[problem.period == k][0]) for k in set(problem.period)}
+    assert counts == hours  # each day stands for as many days of the year as its weight says
+
+
+@pytest.mark.skipif(not os.environ.get("STARGATE_SLOW_TESTS"), reason="full-year solves: STARGATE_SLOW_TESTS=1")
+@pytest.mark.parametrize("name", sorted(FULL_YEAR))
+def test_pinned_full_year_figures_are_current(name):
+    cost, caps = FULL_YEAR[name]
+    year = solve_lp(_problem(name, None))
+    assert year.total_cost_usd / 1e6 == pytest.approx(cost, rel=1e-4)
+    for tech, mw in caps.items():
+        assert year.capacity_mw[tech] == pytest.approx(mw, rel=1e-3, abs=0.5), tech
