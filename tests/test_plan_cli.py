@@ -128,4 +128,6 @@ def test_html_report_has_the_plots_and_sources(tmp_path):
     for title in ("Where a training step goes", "from accelerators to the grid connection", "hourly supply",
                   "Yearly cost of the campus", "Programme build-out", "Sources of the scenario's inputs"):
         assert title in text
-    assert text.count("Plotly.newPlot") == 5 and (path.stat().st_mode & 0o777) != 0o600
+    # five figures of the plan and, with the default uncertainty bands, two tornados (days, $/GPU-hour)
+    assert "What moves the training time with failures" in text and "How sure" in text
+    assert text.count("Plotly.newPlot") == 7 and (path.stat().st_mode & 0o777) != 0o600

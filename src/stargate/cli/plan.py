@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -110,11 +111,16 @@ def bands_dict(bands: Any) -> dict[str, Any]:
     """The bands as JSON: per headline figure its plan value and P10/P50/P90; the inputs sampled."""
     return {
         "samples": len(bands.samples), "method": "Latin hypercube; the planned run held fixed and re-rated",
-        "figures": {name: {k: row[k] for k in ("label", "unit", "base", "p10", "p50", "p90")}
+        "figures": {name: {k: _finite_or_none(row[k]) for k in ("label", "unit", "base", "p10", "p50", "p90")}
                     for name, row in bands.table.iterrows()},
         "inputs": [{"field": u.path, "label": u.label, "low": u.low, "base": u.base, "high": u.high,
                     "quantiles": list(u.quantiles) or None, "sources": list(u.sources)} for u in bands.inputs],
     }
+
+
+def _finite_or_none(value: Any) -> Any:
+    """A figure for strict JSON: NaN (a stage that is absent, e.g. no economics without a price) as null."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def print_bands(bands: Any, every: bool = False) -> None:
