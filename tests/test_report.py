@@ -57,3 +57,22 @@ def test_page_structure(planned):
     assert "Sites of the programme" in page
     assert "stargate-planner" in page and "generated" in page
     assert "[MW]" in page and "[s]" in page and "G$/yr" in page
+
+
+def test_report_with_bands_and_tornado_shows_them(planned):
+    from stargate.whatif.sensitivity import sensitivity
+    from stargate.whatif.uncertainty import uncertainty
+
+    result, _ = planned
+    bands = uncertainty(result.scenario, 4, base=result)
+    tornado = sensitivity(result.scenario, base=result, outputs=("usd_per_gpu_hour",))
+    page = render_html(result, None, bands, tornado)
+    assert "How sure: P10-P90 of 4 samples" in page and "What moves the cost per GPU-hour" in page
+    assert "Uncertain inputs of the bands" in page and "arXiv:2407.21783" in page
+    assert page.count("class='figure'") == 4 + 1  # no roadmap given: four plan figures and the tornado
+    console = Console(record=True, width=400, color_system=None)
+    with mock.patch.object(plan_cli, "console", console):
+        plan_cli.print_bands(bands, every=True)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page.split("<script")[0]))
+    missing = sorted(n for n in set(NUMBER.findall(console.export_text())) if n not in text)
+    assert not missing, missing

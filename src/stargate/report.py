@@ -256,6 +256,14 @@ def render_html(result: PlanResult, roadmap: RoadmapResult | None = None, bands:
         parts.append("<h2>Sources of the summary</h2><ol>")
         parts += [f"<li>{_linkify(s)}</li>" for s in sources]
         parts.append("</ol>")
+    if bands is not None:
+        from stargate.cli.whatif import span_text
+
+        parts.append("<h2>Uncertain inputs of the bands</h2><ul>")
+        parts += [f"<li><b>{html.escape(u.label)}</b> ({html.escape(u.path)}): "
+                  f"{html.escape(span_text(u.low, u.high, u.unit))}; "
+                  + "; ".join(_linkify(src) for src in u.sources) + "</li>" for u in bands.inputs]
+        parts.append("</ul>")
     extra = []
     if sensitivity is not None:
         from stargate.whatif.sensitivity import tornado_figure

@@ -158,7 +158,7 @@ def tornado_figure(frame: pd.DataFrame, output: str) -> Any:
                     hovertemplate=f"%{{y}} = %{{customdata[1]:.4g}}<br>{label}: %{{customdata[0]:,.4g}} {unit}"
                     "<extra></extra>")
     fig.add_vline(x=base, line_color="#333", annotation_text=f"plan {base:,.4g} {unit}")
-    fig.update_layout(title=f"What moves the {label}", barmode="overlay", height=120 + 40 * len(rows),
+    fig.update_layout(title=f"What moves the {label}", barmode="overlay", height=min(420, 100 + 36 * len(rows)),
                       xaxis_title=f"{label} [{unit}]", template="plotly_white",
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
                       margin={"l": 220, "r": 30, "t": 60, "b": 60})
