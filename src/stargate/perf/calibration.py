@@ -32,6 +32,15 @@ class FamilyParams:
 
 
 @dataclass(frozen=True)
+class Trend:
+    """A family's software trend (stargate.perf.vintage): gain [1/year], reference and latest dates [year]."""
+
+    gain_per_year: float
+    ref_year: float
+    latest_year: float
+
+
+@dataclass(frozen=True)
 class Calibration:
     """All step-model parameters: global ones and per-family ones."""
 
@@ -45,6 +54,7 @@ class Calibration:
     ep_imbalance: float
     families: dict[str, FamilyParams] = field(default_factory=dict)
     mamf_fraction: dict[str, float] = field(default_factory=dict)
+    vintage: dict[str, Trend] = field(default_factory=dict)  # software trend per family ([vintage.<family>])
 
     def family(self, name: str) -> FamilyParams:
         """Parameters of ``name``; an unfitted family scales the reference fit by its measured MAMF."""
@@ -73,7 +83,10 @@ def calibration_from_dict(data: dict[str, Any]) -> Calibration:
         mamf[name] = float(entry["mamf_fraction"])
         if all(k in entry for k in FAMILY_FIELDS):
             families[name] = FamilyParams(*(float(entry[k]) for k in FAMILY_FIELDS), fitted=True)
-    return Calibration(**{k: float(glob[k]) for k in GLOBAL_FIELDS}, families=families, mamf_fraction=mamf)
+    vintage = {k: Trend(float(v["gain_per_year"]), float(v["ref_year"]), float(v["latest_year"]))
+               for k, v in data.get("vintage", {}).items() if isinstance(v, dict)}
+    return Calibration(**{k: float(glob[k]) for k in GLOBAL_FIELDS}, families=families, mamf_fraction=mamf,
+                       vintage=vintage)
 
 
 @lru_cache(maxsize=1)

@@ -9,14 +9,17 @@ its family (or by all rows).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from stargate.perf.calibration import Calibration, load_calibration
+from stargate.perf.calibration import Calibration, Trend, load_calibration
+from stargate.perf.intervals import layout_published
 from stargate.perf.validation import PreparedRow, RowResult, default_goodput, evaluate_row, prepare_row
+from stargate.perf.vintage import lineage
 
 BOUNDS = {
     "matmul_eff": (0.2, 0.98), "lowp_eff": (0.3, 1.0), "net_eff": (0.2, 1.0),
@@ -44,20 +47,53 @@ def _current(calibration: Calibration, name: str) -> float:
     return getattr(calibration, name)
 
 
+VINTAGE_GAIN_BOUNDS = (0.0, 0.3)  # software gain per year of the family's matmul efficiency [1/year]
+
+
+def _vintage_families(rows: list[PreparedRow]) -> list[str]:
+    """Fitted families with a software lineage measured at two dates or more (the gain is identifiable)."""
+    dates: dict[tuple[str, str], set[float]] = {}
+    for r in rows:
+        if r.date is not None and layout_published(r.fixed):
+            dates.setdefault((r.accelerator.family, lineage(str(r.base["source"]))), set()).add(round(r.date, 3))
+    return sorted({fam for (fam, _), d in dates.items() if len(d) >= 2})
+
+
 def fit(frame: pd.DataFrame, start: Calibration | None = None, max_nfev: int = 400) -> tuple[Calibration, float]:
-    """Fit the calibration on ``frame``; returns it and the median |error| % it reaches."""
+    """Fit the calibration on ``frame``; returns it and the median |error| % it reaches.
+
+    The software-vintage gains (``Calibration.vintage``) of families with a lineage measured at two dates
+    are fitted jointly with the efficiencies."""
     start = start or load_calibration()
+    trends = dict(start.vintage)
     prepared = [p for p in (prepare_row(row) for _, row in frame.iterrows()) if isinstance(p, PreparedRow)]
     names = _free_parameters(prepared, start)
+    vintage = [f for f in _vintage_families(prepared) if f in start.families]
+    for fam in vintage:
+        if fam not in trends:
+            dates = [r.date for r in prepared if r.accelerator.family == fam and r.date is not None]
+            trends[fam] = Trend(0.0, float(np.mean(dates)), float(np.max(dates)))
     goodput = default_goodput()
-    lower = np.array([BOUNDS[n.split(".")[-1]][0] for n in names])
+    n_cal = len(names)
+    names = names + [f"vintage.{fam}" for fam in vintage]
+    lower = np.array([BOUNDS[n.split(".")[-1]][0] if not n.startswith("vintage.") else VINTAGE_GAIN_BOUNDS[0]
+                      for n in names])
     # a family's training matmuls cannot beat its best measured matmul (MAMF): a physical upper bound
     upper = np.array([start.mamf_fraction[n.split(".")[0]] if n.endswith(".matmul_eff")
+                      else VINTAGE_GAIN_BOUNDS[1] if n.startswith("vintage.")
                       else BOUNDS[n.split(".")[-1]][1] for n in names])
-    x0 = np.clip([_current(start, n) for n in names], lower + 1e-9, upper - 1e-9)
+    x0 = np.clip([_current(start, n) if not n.startswith("vintage.") else trends[n.split(".")[1]].gain_per_year
+                  for n in names], lower + 1e-9, upper - 1e-9)
+
+    def split(x: np.ndarray) -> Calibration:
+        cal = start.with_values(dict(zip(names[:n_cal], x[:n_cal], strict=True)))
+        fitted = dict(trends)
+        for fam, gain in zip(vintage, x[n_cal:], strict=True):
+            fitted[fam] = replace(trends[fam], gain_per_year=float(gain))
+        return replace(cal, vintage=fitted)
 
     def residuals(x: np.ndarray) -> np.ndarray:
-        cal = start.with_values(dict(zip(names, x, strict=True)))
+        cal = split(x)
         out = []
         for row in prepared:
             result = evaluate_row(row, cal, goodput)
@@ -66,7 +102,7 @@ def fit(frame: pd.DataFrame, start: Calibration | None = None, max_nfev: int = 4
 
     solution = least_squares(residuals, x0, bounds=(lower, upper), loss="soft_l1", f_scale=0.1,
                              diff_step=0.02, max_nfev=max_nfev)
-    best = start.with_values(dict(zip(names, solution.x, strict=True)))
+    best = split(solution.x)
     median = float(np.median(np.abs(np.expm1(residuals(solution.x))))) * 100
     return best, median
 
@@ -82,6 +118,9 @@ def calibration_toml(calibration: Calibration, template: str) -> str:
         value = None
         if section == "global" and key in GLOBAL_FIT:
             value = getattr(calibration, key)
+        elif section and section.startswith("vintage.") and key == "gain_per_year":
+            trend = calibration.vintage.get(section.split(".", 1)[1])
+            value = None if trend is None else trend.gain_per_year
         elif section and section.startswith("family.") and key in ("matmul_eff", "lowp_eff", "net_eff"):
             fam = section.split(".", 1)[1]
             if fam in calibration.families:

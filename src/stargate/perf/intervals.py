@@ -10,10 +10,13 @@ predictions (each fitted family predicted from the reference fit scaled by its M
 family is). A class with fewer than four scores (for which the conformal quantile is infinite) takes
 its parent class (MoE -> all architectures; assumed -> all layouts).
 
-Rows of new sources and software releases are not exchangeable with the development rows. The spread
-of the development sources' median log errors (robust standard deviation ``source_spread``) is added in
-quadrature at the normal 80 % two-sided quantile, and the interval of a row whose layout is assumed is
-widened on the fast side by the spread between the assumed and the fastest layout (the optimistic bound).
+Rows of new sources and software releases are not exchangeable with the development rows: a source's
+offset is partly absorbed by the family fit it took part in. Each development source's mean log error
+is therefore inflated to its held-out value, ``m N / (N - n)`` for ``n`` of its family's ``N`` rows (the
+leave-one-source-out offset of a per-family intercept), and the row-weighted root mean square of these
+offsets (``source_spread``) is added in quadrature at the normal 80 % two-sided quantile. The interval
+of a row whose layout is assumed is widened on the fast side by the spread between the assumed and the
+fastest layout (the optimistic bound).
 """
 
 from __future__ import annotations
@@ -69,27 +72,38 @@ def throughput_log_error(metric: str, predicted: float, published: float) -> flo
     return -ratio if metric in TIME_METRICS else ratio
 
 
-def table_from_scores(rows: list[tuple[str, bool, bool, str, float]], level: float = LEVEL) -> IntervalTable:
-    """Half-widths from scored rows ``(arch, fitted, published, source, log_error)``.
+def table_from_scores(rows: list[tuple[str, bool, bool, str, float, str]], level: float = LEVEL) -> IntervalTable:
+    """Half-widths from scored rows ``(arch, fitted, published, source, log_error, family)``.
 
     Classes: each full class, its all-architecture and all-layout parents, and the pooled set."""
     groups: dict[str, list[float]] = {}
-    for arch, fitted, published, _, err in rows:
+    for arch, fitted, published, _, err, _ in rows:
         fit = "fitted" if fitted else "unfitted"
         lay = "published" if published else "assumed"
         for key in (f"{arch}/{fit}/{lay}", f"all/{fit}/{lay}", f"all/{fit}/all", "all/all/all"):
             groups.setdefault(key, []).append(err)
     half = {k: conformal_quantile(v, level) for k, v in groups.items() if len(v) >= MIN_CLASS_SCORES}
-    by_source: dict[str, list[float]] = {}
-    for _, fitted, _, source, err in rows:
+    return IntervalTable(half, {k: len(v) for k, v in groups.items()}, held_out_source_spread(rows), level)
+
+
+def held_out_source_spread(rows: list[tuple[str, bool, bool, str, float, str]]) -> float:
+    """Row-weighted RMS of the sources' held-out mean log errors ``m N / (N - n)`` within their family."""
+    by_family: dict[str, dict[str, list[float]]] = {}
+    for _, fitted, _, source, err, family in rows:
         if fitted:
-            by_source.setdefault(source, []).append(err)
-    medians = np.array([np.median(v) for v in by_source.values()])
-    spread = float(1.4826 * np.median(np.abs(medians - np.median(medians)))) if len(medians) > 2 else 0.0
-    return IntervalTable(half, {k: len(v) for k, v in groups.items()}, spread, level)
+            by_family.setdefault(family, {}).setdefault(source, []).append(err)
+    squares, weights = [], []
+    for sources in by_family.values():
+        total = sum(len(v) for v in sources.values())
+        for errors in sources.values():
+            if total > len(errors):
+                offset = float(np.mean(errors)) * total / (total - len(errors))
+                squares.append(len(errors) * offset**2)
+                weights.append(len(errors))
+    return math.sqrt(sum(squares) / sum(weights)) if weights else 0.0
 
 
-def score_rows(frame, calibration=None) -> list[tuple[str, bool, bool, str, float]]:
+def score_rows(frame, calibration=None) -> list[tuple[str, bool, bool, str, float, str]]:
     """Scores of a validation table: in-sample for fitted families, leave-one-family-out for unfitted.
 
     Never call this on the out-of-sample set to build the shipped table: it is the calibration set."""
@@ -109,7 +123,7 @@ def score_rows(frame, calibration=None) -> list[tuple[str, bool, bool, str, floa
         result = evaluate_row(row, calibration, goodput)
         if result.predicted:
             out.append((arch, fitted, published, source,
-                        throughput_log_error(result.metric, result.predicted, result.published)))
+                        throughput_log_error(result.metric, result.predicted, result.published), family))
         if not fitted:
             continue
         # the same row as if its family had no fit: the reference (or, for the reference, ampere) by MAMF
@@ -123,7 +137,7 @@ def score_rows(frame, calibration=None) -> list[tuple[str, bool, bool, str, floa
         result = evaluate_row(row, held, goodput)
         if result.predicted:
             out.append((arch, False, published, source,
-                        throughput_log_error(result.metric, result.predicted, result.published)))
+                        throughput_log_error(result.metric, result.predicted, result.published), family))
     return out
 
 
@@ -177,7 +191,7 @@ def metric_interval(metric: str, predicted: float, factors: tuple[float, float])
 def intervals_toml(table: IntervalTable) -> str:
     """The ``[intervals]`` section of calibration.toml for ``table``."""
     lines = ["[intervals]", f"level = {table.level}",
-             f"source_spread_log = {table.source_spread_log:.4f}  # robust std of the dev sources' median log errors",
+             f"source_spread_log = {table.source_spread_log:.4f}  # RMS of the dev sources' held-out mean log errors",
              "sources = [\"split-conformal quantiles of |log error| on the development set (python -m "
              "stargate.perf.intervals); unfitted classes from leave-one-family-out predictions\"]",
              "", "[intervals.half_width_log]"]

@@ -142,7 +142,9 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
 
     # --- compute per micro-batch on the busiest pipeline rank ------------------------------------
     tokens = mb * s / cp                                       # tokens per rank per micro-batch
-    layers_rank = np.ceil(n_layers / (pp * vpp)) * vpp           # layers on the busiest rank
+    # layers on the busiest rank: Megatron-Core places uneven layer counts per virtual stage (first/last
+    # stage sizes, pipeline_model_parallel_layout), so a rank holds ceil(L / pp) layers whatever vpp is
+    layers_rank = np.ceil(n_layers / pp)
     moe_share = spec.moe_layers / n_layers
     routed_params = moe_share * spec.top_k * lp.expert * imbalance
     dense_params = lp.attention + (1 - moe_share) * lp.mlp_dense + moe_share * (

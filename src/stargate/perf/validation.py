@@ -34,6 +34,7 @@ from stargate.perf.moe import SCHEDULES, MoeRouting
 from stargate.perf.precision import likely_precision
 from stargate.perf.recipes import likely_layout
 from stargate.perf.search import StepPrediction, search
+from stargate.perf.vintage import apply_vintage
 from stargate.workload import ModelSpec, model_flop_per_token
 
 METRICS = ("mfu", "hfu", "tflops_per_gpu", "tokens_per_s_per_gpu", "tokens_per_s", "step_time_s", "gpu_hours",
@@ -427,9 +428,14 @@ class _Predicted(Exception):  # noqa: N818 (not an error)
 
 def evaluate_row(row: PreparedRow, calibration: Calibration,
                  goodput: Callable[[float, int, float], float], whole_run: float | None = None) -> RowResult:
-    """Predict a prepared row with ``calibration``; an infeasible layout becomes the reason."""
+    """Predict a prepared row with ``calibration``; an infeasible layout becomes the reason.
+
+    The family's software trend (``calibration.vintage``, :mod:`stargate.perf.vintage`) moves the matmul
+    efficiency to the row's ``date``."""
     note = row.note
     hw = Hardware.from_catalog(row.accelerator, calibration)
+    if row.date is not None:
+        hw = apply_vintage(hw, row.date, calibration.mamf_fraction.get(row.accelerator.family), calibration.vintage)
     published = layout_published(row.fixed)
     spread = 1.0
     try:

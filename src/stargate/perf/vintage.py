@@ -1,0 +1,129 @@
+"""Software vintage: the same layout on the same chips gets faster release by release.
+
+Each accelerator family's achieved matmul efficiency follows a log-linear trend in the software date,
+``matmul_eff(t) = matmul_eff x exp(g (t - t_ref))`` with ``t_ref`` the mean date of the family's
+development rows, capped at the family's measured matmul ceiling (MAMF) and held flat after the family's
+latest development row (no extrapolation). ``g`` [1/year] is fitted per family on the development rows
+with a published layout: the slope of their log errors against their ``date`` *within one software
+lineage* (NVIDIA Megatron-LM/NeMo/Megatron-Bridge, MosaicML llm-foundry, torchtitan, MaxText, ...), so that
+a change of framework between dates is not read as a software gain (dates and errors are demeaned per
+family and lineage, a fixed-effects slope). Software does not get slower: a negative gain is 0; a family
+with no lineage measured at two dates gets 0.
+
+The planned run's software date defaults to today (:func:`software_factor` with ``date=None``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from stargate.perf.calibration import Trend
+from stargate.perf.precision import today_year
+
+
+def load_trends() -> dict[str, Trend]:
+    """The shipped trends (``[vintage.<family>]`` of ``catalog/calibration.toml``)."""
+    from stargate.perf.calibration import load_calibration
+
+    return load_calibration().vintage
+
+
+def software_factor(family: str, date: float | None = None, trends: dict[str, Trend] | None = None) -> float:
+    """Matmul-efficiency multiplier of ``family``'s software at ``date`` (decimal year; None = today)."""
+    trend = (trends if trends is not None else load_trends()).get(family)
+    if trend is None:
+        return 1.0
+    when = min(today_year() if date is None else date, trend.latest_year)
+    return math.exp(trend.gain_per_year * (when - trend.ref_year))
+
+
+def apply_vintage(hw, date: float | None, mamf_fraction: float | None, trends: dict[str, Trend] | None = None):
+    """``hw`` with its matmul efficiency moved to the software of ``date`` (capped at the MAMF)."""
+    factor = software_factor(hw.family, date, trends)
+    if factor == 1.0:
+        return hw
+    eff = hw.eff.matmul_eff * factor
+    if mamf_fraction is not None:
+        eff = min(eff, mamf_fraction)
+    return replace(hw, eff=replace(hw.eff, matmul_eff=eff))
+
+
+LINEAGES = {"nvidia-megatron": ("megatron", "nemo", "narayanan", "korthikanti"),
+            "mosaicml": ("llm-foundry", "mosaic"), "torchtitan": ("torchtitan",), "maxtext": ("maxtext", "tpu-recipes")}
+
+
+def lineage(source: str) -> str:
+    """The software lineage a source's measurement ran on (its framework family), else the source itself."""
+    text = source.lower()
+    for name, keys in LINEAGES.items():
+        if any(k in text for k in keys):
+            return name
+    return text
+
+
+def fit_trends(rows: list[tuple[str, float, float, str]]) -> dict[str, Trend]:
+    """Trends from ``(family, date, log_error, lineage)`` of published-layout development rows.
+
+    ``log_error = log(predicted / published)`` in the throughput direction, predicted without a trend:
+    a software gain g makes newer rows faster than the model, a slope of -g in the errors."""
+    by_family: dict[str, list[tuple[float, float, str]]] = {}
+    for family, date, err, line in rows:
+        by_family.setdefault(family, []).append((date, err, line))
+    out = {}
+    for family, points in sorted(by_family.items()):
+        dates = np.array([d for d, _, _ in points])
+        errors = np.array([e for _, e, _ in points])
+        lines = np.array([ln for _, _, ln in points])
+        dt, de = dates.copy(), errors.copy()
+        for line in set(lines):
+            sel = lines == line
+            dt[sel] -= dates[sel].mean()
+            de[sel] -= errors[sel].mean()
+        spread = float((dt**2).sum())
+        gain = max(0.0, -float((dt * de).sum()) / spread) if spread > 1e-9 else 0.0
+        out[family] = Trend(gain, float(dates.mean()), float(dates.max()))
+    return out
+
+
+def trends_toml(trends: dict[str, Trend]) -> str:
+    lines = []
+    for family, t in trends.items():
+        lines += [f"[vintage.{family}]", f"gain_per_year = {t.gain_per_year:.4f}",
+                  f"ref_year = {t.ref_year:.3f}", f"latest_year = {t.latest_year:.3f}", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Print a two-stage estimate of the trends on the shipped development set (published layouts, the
+    shipped efficiencies, no trend applied); the shipped gains are fitted jointly by ``stargate calibrate``
+    (:func:`stargate.perf.fit.fit`)."""
+    from stargate.perf.calibration import load_calibration
+    from stargate.perf.intervals import layout_published, throughput_log_error
+    from stargate.perf.validation import (
+        PreparedRow,
+        dataset_path,
+        default_goodput,
+        evaluate_row,
+        prepare_row,
+        read_rows,
+    )
+
+    cal, goodput = load_calibration(), default_goodput()
+    rows = []
+    for _, raw in read_rows(dataset_path("dev")).iterrows():
+        row = prepare_row(raw)
+        if not isinstance(row, PreparedRow) or row.date is None or not layout_published(row.fixed):
+            continue
+        result = evaluate_row(row, replace(cal, vintage={}), goodput)
+        if result.predicted:
+            rows.append((row.accelerator.family, row.date,
+                         throughput_log_error(result.metric, result.predicted, result.published),
+                         lineage(str(row.base["source"]))))
+    print(trends_toml(fit_trends(rows)))
+
+
+if __name__ == "__main__":
+    main()
