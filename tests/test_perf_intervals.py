@@ -78,3 +78,20 @@ def test_unpublished_layout_rows_say_the_recipe_and_the_optimistic_bound():
     assert all("layout not published: the recipe's" in r.reason for r in assumed)
     assert any("(optimistic bound)" in r.reason for r in assumed)
     assert all("covers" in r.reason for r in results if r.predicted)
+
+
+def test_validate_json_rows_carry_their_interval_in_the_row_metric():
+    import json
+
+    from typer.testing import CliRunner
+
+    from stargate.cli import app
+
+    out = CliRunner().invoke(app, ["validate", "--dataset", "oos", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    for row in data["rows"]:
+        low, high = row["interval"]
+        assert low < row["predicted"] < high
+    band = data["summary"]["interval"]
+    assert band["n"] == 73 and 0.5 < band["coverage"] <= 1.0

@@ -93,7 +93,8 @@ def validate_command(
     if json_out:
         rows = [{"id": r.id, "metric": r.metric, "published": r.published, "predicted": r.predicted,
                  "error_pct": r.error_pct, "reason": r.reason or None, "accelerator": r.accelerator,
-                 "source": r.source, "layout": r.layout} for r in results]
+                 "source": r.source, "layout": r.layout,
+                 "interval": None if r.interval is None else list(r.interval)} for r in results]
         emit_json(to_json({"rows": rows, "summary": summary}))
         return
     table = fitted_table(f"Validation: {dataset or path}", [
@@ -124,6 +125,10 @@ def validate_command(
     if overall:
         console.print(f"median |error| {overall['median_abs_error_pct']:.1f} %, "
                       f"p90 |error| {overall['p90_abs_error_pct']:.1f} %")
+    if "interval" in summary:
+        band = summary["interval"]
+        console.print(f"80 % intervals cover {band['coverage']:.0%} of {band['n']} rows, "
+                      f"median half-width {band['median_half_width_pct']:.0f} %")
 
 
 @app.command("calibrate")
