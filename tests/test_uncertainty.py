@@ -66,6 +66,8 @@ def test_bands_are_ordered_and_bracket_the_spread(base):
     assert bands.band("training_days")[2] > bands.band("training_days")[0]  # the MFU error widens it
     assert bands.band("gpus") == (base.cluster.n_gpus,) * 3  # the planned run is held fixed
     assert len(bands.samples) == 24
+    p10, p50, p90 = bands.band("programme_gw")  # the roadmap's build delays
+    assert p10 < p50 <= p90 and p50 == pytest.approx(base.roadmap_p50["mw_online"] / 1e3)
 
 
 def test_bands_shrink_to_the_plan_when_every_range_is_zero(base):

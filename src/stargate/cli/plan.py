@@ -31,7 +31,7 @@ def show_default() -> None:
 DEFAULT_SAMPLES = 32
 # the bands of the default output (all of them with an explicit --uncertainty N)
 DEFAULT_BANDS = ("training_days_with_failures", "training_days", "mfu", "usd_per_gpu_hour", "energy_usd_per_mwh",
-                 "training_run_musd")
+                 "training_run_musd", "programme_gw")
 
 
 @app.command("plan")

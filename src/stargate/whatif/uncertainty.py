@@ -300,7 +300,22 @@ def uncertainty(scenario: Scenario | str | Path | None = None, samples: int = 64
         p10, p50, p90 = (np.quantile(finite, BAND_QUANTILES) if finite.size else (math.nan,) * 3)
         records.append({"name": name, "label": label, "unit": unit, "base": base_row[name],
                         "p10": float(p10), "p50": float(p50), "p90": float(p90)})
+    if base.roadmap_p50 is not None:
+        records.append(programme_band(base.roadmap_p50["year"]))
     return Bands(pd.DataFrame(records).set_index("name"), table, tuple(inputs))
+
+
+def programme_band(year: float) -> dict[str, Any]:
+    """The programme's capacity online at ``year``: P10/P50/P90 of the roadmap's Monte Carlo (build delays,
+    stargate.roadmap), beside the plan's P50, as one more row of the bands. [GW]"""
+    from stargate.pipeline import ROADMAP_TRAJECTORIES_IN_PLAN
+    from stargate.roadmap import load_programme, simulate
+
+    roadmap = simulate(load_programme(), ROADMAP_TRAJECTORIES_IN_PLAN, seed=0)
+    row = roadmap.quarters.loc[roadmap.quarters.index[roadmap.quarters.index <= year + 1e-9][-1]]
+    p10, p50, p90 = (float(row[f"mw_online_{q}"]) / 1e3 for q in ("p10", "p50", "p90"))
+    return {"name": "programme_gw", "label": f"Stargate online in {year:.0f} (delays)", "unit": "GW",
+            "base": p50, "p10": p10, "p50": p50, "p90": p90}
 
 
 def run_fixed_run(scenario: Scenario, base: Any, rows: list[dict[str, Any]], *, serial: bool = True,
