@@ -9,6 +9,8 @@ expand to more than :data:`MAX_YAML_NODES` nodes (an "alias bomb"). Every failur
 
 from __future__ import annotations
 
+import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -44,11 +46,16 @@ def decode(data: bytes, what: str, name: str) -> str:
         raise InputError(what, name, "is UTF-16 text: save it as UTF-8")
     skipped = len(BOM) if data.startswith(BOM) else 0
     try:
-        return data[skipped:].decode("utf-8")
+        text = data[skipped:].decode("utf-8")
     except UnicodeDecodeError as err:
         offset = err.start + skipped
         raise InputError(what, name, f"is not UTF-8 text: byte 0x{err.object[err.start]:02x} at byte offset "
                          f"{offset:,}") from None
+    nul = data.find(b"\x00")
+    if nul >= 0:  # valid UTF-8, but no text format allows it: UTF-16 without a byte-order mark, or binary
+        raise InputError(what, name, f"is not a text file: NUL byte at byte offset {nul:,} (UTF-16 without a "
+                         "byte-order mark? save it as UTF-8)")
+    return text
 
 
 def _too_deep(data: Any, limit: int = MAX_DEPTH) -> bool:
@@ -209,3 +216,37 @@ def pydantic_problem(error: dict[str, Any], unknown: str = "unknown field") -> t
         boolean = isinstance(value, bool) and kind != "bool_type"
         return value, message + (" (true/false is not a number)" if boolean else "")
     return value, message.removeprefix("Value error, ")
+
+
+# --- cells of a CSV file (validation data): strict numbers, the same rules as the TOML/YAML fields -----------
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def parse_cell(field: str, cell: str | None, *, integer: bool = False, low: float | None = None,
+               high: float | None = None, required: bool = False) -> float | int | None:
+    """The number in one CSV cell, or ``None`` for an empty cell (unless ``required``).
+
+    Strict like the scenario's fields: decimal notation only (no ``inf``, ``nan``, ``true``, ``0x10``,
+    ``1_000`` or text), whole numbers where ``integer``, and within ``[low, high]``; any other cell is
+    one :class:`InputError` naming ``field`` and quoting the cell.
+    """
+    text = "" if cell is None else str(cell).strip()
+    if not text:
+        if required:
+            raise InputError(field, text, "must be given")
+        return None
+    if not _NUMBER.fullmatch(text):
+        raise InputError(field, text, "must be a whole number" if integer else "must be a number")
+    value = float(text)
+    if not math.isfinite(value):  # 1e999
+        raise InputError(field, text, "must be a finite number")
+    if integer:
+        if not value.is_integer():
+            raise InputError(field, text, "must be a whole number")
+        value = int(value)
+    if low is not None and value < low:
+        raise InputError(field, text, f"must be >= {low:g}")
+    if high is not None and value > high:
+        raise InputError(field, text, f"must be <= {high:g}")
+    return value

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 import stat
@@ -23,8 +24,34 @@ from stargate.errors import InputError
 
 
 def to_json(data: Any) -> str:
-    """Serialise to JSON; NaN or infinity are refused rather than written as invalid JSON."""
-    return json.dumps(data, indent=2, allow_nan=False, default=str)
+    """Serialise to JSON; NaN or infinity are refused rather than written as invalid JSON.
+
+    A non-finite number in the results comes from an input at the edge of what the models handle (a
+    catalog value set to 1e308, say): it is one :class:`InputError` naming where it is, not a traceback.
+    """
+    try:
+        return json.dumps(data, indent=2, allow_nan=False, default=str)
+    except ValueError as err:
+        where = _non_finite(data)
+        if where is None:
+            raise
+        path, value = where
+        raise InputError(f"result {path}", value, "is not a finite number: an input (or --set value) is beyond "
+                         "what the models handle; nothing written") from err
+
+
+def _non_finite(data: Any) -> tuple[str, float] | None:
+    """The dotted path and value of the first NaN or infinity in ``data`` (iterative walk), if any."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return path or "(top level)", item
+        if isinstance(item, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(list(item.items())))
+        elif isinstance(item, list | tuple):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+    return None
 
 
 def check_output_path(path: str | Path, what: str = "output file") -> Path:
@@ -52,7 +79,10 @@ def check_output_dir(path: str | Path, what: str = "--out") -> Path:
     """``path`` if it is (or can become) a directory to write results into."""
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise InputError(what, str(path), "is a file: give a directory to write results.json into")
+        mode = path.stat().st_mode
+        kind = ("a file" if stat.S_ISREG(mode) else "a character device" if stat.S_ISCHR(mode)
+                else "a FIFO" if stat.S_ISFIFO(mode) else "not a directory")
+        raise InputError(what, str(path), f"is {kind}: give a directory to write results.json into")
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():

@@ -64,7 +64,7 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
         try:
             result = search(spec, hw, n, seqs, workload.precision, fixed=fixed_layout)
         except InputError as err:
-            last_error = err
+            last_error = last_error or err  # the largest job size tried: its footprint is the smallest
             continue
         # wall time = C / (n x peak x MFU x goodput): the best job maximises n x MFU x goodput
         score = n * result.best.mfu
@@ -78,6 +78,9 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
     if best is None:
         if last_error is None:
             raise InputError("cluster.count", cluster.n_gpus, "too small for the pinned layout")
+        if "fits in no layout on" in last_error.allowed:  # name the cluster, not the job size tried
+            raise InputError(last_error.field, last_error.value, f"fits in no layout on the cluster ({cluster.n_gpus:,}"
+                             f" x {hw.key}) at any job size: {last_error.allowed.split(': ', 1)[-1]}") from None
         raise last_error
     return best
 

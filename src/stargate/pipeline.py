@@ -87,6 +87,8 @@ def resolve_workload(scenario: Scenario, training_flop: float | None = None) -> 
     if tokens and tokens < batch:
         raise InputError("workload.training_tokens", tokens, f"less than one step ({batch:,.0f} tokens): a run "
                          "is at least one step of the global batch")
+    if spec is not None and batch < spec.seq_len:
+        raise InputError("workload.global_batch_tokens", batch, f"less than one sequence ({spec.seq_len:,} tokens)")
     return Workload(
         name=name, tokens=float(tokens) if tokens else math.nan, precision=section.precision,
         training_flop=float(flop), spec=spec, global_batch_tokens=batch,

@@ -23,7 +23,7 @@ class Phase(_Strict):
     duration_yr: float | None = Field(default=None, gt=0, le=30, description="Planned build time [yr]")
     online: float | None = Field(default=None, ge=2000, le=2100,
                                  description="Reported online at this date [decimal year]: a fact, not sampled")
-    mw: float = Field(gt=0, le=100_000, description="Facility power of the phase [MW]")
+    mw: float = Field(ge=0.01, le=100_000, description="Facility power of the phase [MW]")
     buildings: int = Field(default=1, ge=1, le=1000,
                            description="Energised one at a time, evenly spaced from first_online to the finish")
     first_online: float | None = Field(default=None, ge=2000, le=2100,
@@ -61,7 +61,7 @@ class Campus(_Strict):
     accelerator: str
     interconnection: bool = Field(True, description="Needs a new grid connection (queue wait); false = off-grid")
     power: str = Field("", description="Grid, or on-site gas (off-grid microgrid), with the utility")
-    gpus_per_mw: float | None = Field(default=None, gt=0, le=100_000, description="Overrides the programme's")
+    gpus_per_mw: float | None = Field(default=None, ge=0.01, le=100_000, description="Overrides the programme's")
     gpus_basis: str = ""
     optional: bool = Field(False, description="Proposal or uncertain: counted only with include_optional")
     status: str = ""
@@ -91,15 +91,17 @@ class Campus(_Strict):
 
 
 class Risks(_Strict):
-    construction_median: float = Field(gt=0, le=10)
+    # finite, upper-bounded and away from zero: a median of 1e-300 or a beta shape of 1e308 would sample
+    # nonsense (or nan) without an error
+    construction_median: float = Field(ge=0.01, le=10)
     construction_sigma: float = Field(ge=0, le=3)
     interconnection_median_yr: float = Field(ge=0, le=20)
     interconnection_sigma: float = Field(ge=0, le=3)
-    chip_supply_a: float = Field(gt=0)
-    chip_supply_b: float = Field(gt=0)
+    chip_supply_a: float = Field(ge=0.01, le=1000, description="Beta shape a of the share of chips delivered")
+    chip_supply_b: float = Field(ge=0.01, le=1000, description="Beta shape b")
     tariff_probability: float = Field(ge=0, le=1)
     tariff_capex_increase: float = Field(ge=0, le=5)
-    overrun_median: float = Field(gt=0, le=10)
+    overrun_median: float = Field(ge=0.01, le=10)
     overrun_sigma: float = Field(ge=0, le=3)
     sources: list[str] = []
 
@@ -108,7 +110,7 @@ class Programme(_Strict):
     name: str
     start_year: float = Field(ge=2000, le=2100)
     end_year: float = Field(ge=2000, le=2100)
-    gpus_per_mw: float = Field(gt=0, le=100_000)
+    gpus_per_mw: float = Field(ge=0.01, le=100_000)
     risks: Risks
     campus: list[Campus] = Field(min_length=1)
     sources: list[str] = []

@@ -153,7 +153,7 @@ def check_catalog_path(path: str, value: Any) -> None:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < float("inf")  # finite
 
 
 @contextlib.contextmanager
