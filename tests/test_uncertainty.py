@@ -44,7 +44,9 @@ def test_triangular_inverse_cdf_is_monotone_and_bounded(u1, u2, low, width, wher
 
 def test_shipped_inputs_have_sources_and_modes_at_the_plan(base):
     spec = load_uncertainty()
-    inputs = {u.path: u for u in resolve_inputs(base.scenario, deployment_values(base), spec)}
+    from stargate.whatif.uncertainty import plan_mfu_interval
+
+    inputs = {u.path: u for u in resolve_inputs(base.scenario, deployment_values(base), spec, plan_mfu_interval(base))}
     assert set(inputs) == set(spec)
     assert all(u.sources for u in inputs.values())
     assert inputs["error.mfu_factor"].base == 1.0  # the step model's own prediction
@@ -71,7 +73,7 @@ def test_bands_are_ordered_and_bracket_the_spread(base):
 
 
 def test_bands_shrink_to_the_plan_when_every_range_is_zero(base):
-    inputs = resolve_inputs(base.scenario, deployment_values(base), load_uncertainty())
+    inputs = resolve_inputs(base.scenario, deployment_values(base), load_uncertainty(), (0.8, 1.2))
     certain = {u.path: {"low": u.base, "high": u.base} for u in inputs}
     bands = uncertainty(base.scenario, 6, base=base, spec=certain)
     expected = headline(base)
@@ -134,11 +136,14 @@ def test_dask_and_serial_samples_are_identical(base):
     assert dask.samples.equals(serial.samples)
 
 
-def test_shipped_mfu_error_is_the_models_out_of_sample_error():
-    from stargate.whatif.uncertainty import measured_mfu_deciles
+def test_mfu_error_is_the_step_models_interval(base):
+    from stargate.whatif.uncertainty import plan_mfu_interval, split_lognormal_quantiles
 
-    shipped = load_uncertainty()["error.mfu_factor"]["quantiles"]
-    measured = measured_mfu_deciles("oos")
-    # P10, P50, P90 in step with the current model (refresh uncertainty.toml when the model changes)
-    for i in (1, 5, 9):
-        assert shipped[i] == pytest.approx(measured[i], abs=0.04), (i, measured)
+    low, high = plan_mfu_interval(base)
+    assert low < 1 < high
+    q = split_lognormal_quantiles(low, high)
+    assert q[10] == pytest.approx(1.0) and list(q) == sorted(q)
+    u = next(u for u in resolve_inputs(base.scenario, deployment_values(base), load_uncertainty(), (low, high))
+             if u.path == "error.mfu_factor")
+    assert u.value_at(np.array([0.1, 0.5, 0.9])) == pytest.approx([low, 1.0, high], rel=1e-6)
+    assert u.span == pytest.approx((low, high), rel=1e-6)

@@ -261,7 +261,7 @@ def render_html(result: PlanResult, roadmap: RoadmapResult | None = None, bands:
 
         parts.append("<h2>Uncertain inputs of the bands</h2><ul>")
         parts += [f"<li><b>{html.escape(u.label)}</b> ({html.escape(u.path)}): "
-                  f"{html.escape(span_text(u.low, u.high, u.unit))}; "
+                  f"{html.escape(span_text(*u.span, u.unit))}; "
                   + "; ".join(_linkify(src) for src in u.sources) + "</li>" for u in bands.inputs]
         parts.append("</ul>")
     extra = []

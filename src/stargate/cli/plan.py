@@ -78,6 +78,12 @@ def plan_command(
             with working(f"Sampling {n} cases of the uncertain inputs for P10-P90 bands…", quiet=json_out):
                 bands = uncertainty(scenario, n, seed=seed, extras=extras, base=result)
         data = result.to_dict()
+        from stargate.whatif.uncertainty import plan_mfu_interval
+
+        interval = plan_mfu_interval(result)
+        if interval is not None:
+            data["training"]["mfu_interval_80"] = [result.training.mfu * interval[0],
+                                                   min(result.training.mfu * interval[1], 1.0)]
         if extras:
             data["overrides"] = extras
         if bands is not None:
@@ -143,8 +149,8 @@ def print_bands(bands: Any, every: bool = False) -> None:
     console.print(table)
     from stargate.cli.whatif import span_text
 
-    spans = "; ".join(f"{u.label} {span_text(u.low, u.high, u.unit)}" for u in bands.inputs)
-    console.print(f"Inputs sampled (each sourced in stargate/catalog/uncertainty.toml): {spans}. "
+    spans = "; ".join(f"{u.label} {span_text(*u.span, u.unit)}" for u in bands.inputs)
+    console.print(f"Inputs sampled, P10-P90 or range (sourced in stargate/catalog/uncertainty.toml): {spans}. "
                   "`stargate sensitivity` ranks them.")
 
 
@@ -263,8 +269,12 @@ def print_summary(result: PlanResult) -> None:
         table.add_row("memory per GPU", f"{perf.best.memory_gbyte:,.0f} GB", f"of {acc.hbm_gbyte:,.0f} GB HBM")
         table.add_row("tokens per GPU per step", f"{wl.global_batch_tokens / perf.n_gpus_used:,.0f}",
                       "global batch / GPUs in the job")
-    table.add_row("MFU", f"{tr.mfu:.1%}", "predicted by the step model" if perf.best else
-                  "given " + cite.ref(src.get("performance.mfu", "")))
+    from stargate.whatif.uncertainty import plan_mfu_interval
+
+    interval = plan_mfu_interval(result)
+    table.add_row("MFU", f"{tr.mfu:.1%}", "given " + cite.ref(src.get("performance.mfu", "")) if interval is None
+                  else f"predicted by the step model; 80 % interval {tr.mfu * interval[0]:.1%}-"
+                  f"{min(tr.mfu * interval[1], 1.0):.1%} (calibrated on published runs, stargate validate)")
     table.add_row("training time", f"{tr.days:,.2f} days", "C / (MFU × peak), failure-free")
     if tr.goodput < 1:
         rel = reliability_data()

@@ -36,6 +36,8 @@ from stargate.scenario import Scenario
 from stargate.whatif.overrides import CATALOGS, ERROR_FIELDS, check_catalog_path
 
 ACCELERATOR_PRICE = "accelerator-price"
+STEP_MODEL_INTERVAL = "step-model-interval"
+Z_P90 = 1.2815515655446004  # standard normal quantile at 0.9
 BAND_QUANTILES = (0.1, 0.5, 0.9)
 ENTRY_KEYS = {"label", "unit", "low", "high", "base", "range", "quantiles", "sources", "date", "notes"}
 
@@ -74,18 +76,28 @@ class UncertainInput:
         return self.low, self.high
 
 
-def measured_mfu_deciles(dataset: str = "oos") -> list[float]:
-    """Deciles (P0..P100) of measured / predicted MFU over the scored rows of a shipped validation set.
+def plan_mfu_interval(result: Any) -> tuple[float, float] | None:
+    """The step model's 80 % interval of a plan's MFU as factors (stargate.perf.intervals), None if given.
 
-    The ``error.mfu_factor`` distribution of ``uncertainty.toml`` is these deciles on the out-of-sample
-    set (never fitted); a test keeps the shipped numbers in step with the model.
+    The plan's layout is the search's fastest, an assumed layout (not a published one).
     """
-    from stargate.perf.intervals import throughput_log_error
-    from stargate.perf.validation import dataset_path, read_rows, validate
+    if result.performance.best is None:
+        return None
+    from stargate.perf.calibration import load_calibration
+    from stargate.perf.intervals import mfu_interval
 
-    ratios = [math.exp(-throughput_log_error(r.metric, r.predicted, r.published))
-              for r in validate(read_rows(dataset_path(dataset))) if r.predicted and r.published]
-    return [round(float(q), 3) for q in np.quantile(ratios, np.linspace(0.0, 1.0, 11))]
+    spec = result.workload.spec
+    return mfu_interval("moe" if spec is not None and spec.is_moe else "dense",
+                        result.cluster.accelerator.family in load_calibration().families, layout_published=False)
+
+
+def split_lognormal_quantiles(p10: float, p90: float, points: int = 21) -> tuple[float, ...]:
+    """Quantiles (P1, P5, ..., P99 at ``points`` even steps, the ends clipped to P1/P99) of a split
+    lognormal with median 1 and the given P10 and P90: the prediction interval as a distribution."""
+    from scipy.stats import norm
+
+    z = norm.ppf(np.clip(np.linspace(0.0, 1.0, points), 0.01, 0.99))
+    return tuple(float(v) for v in np.exp(np.abs(z) / Z_P90 * np.where(z < 0, math.log(p10), math.log(p90))))
 
 
 def triangular_ppf(u: np.ndarray, low: float, mode: float, high: float) -> np.ndarray:
@@ -117,11 +129,14 @@ def load_uncertainty(path: str | Path | None = None) -> dict[str, dict[str, Any]
 
 
 def resolve_inputs(scenario: Scenario, deployment_values: Mapping[str, Any],
-                   spec: Mapping[str, Mapping[str, Any]] | None = None) -> list[UncertainInput]:
+                   spec: Mapping[str, Mapping[str, Any]] | None = None,
+                   mfu_factors: tuple[float, float] | None = None) -> list[UncertainInput]:
     """The inputs of ``spec`` with their numbers: modes from the plan's own values.
 
     ``deployment_values``: dotted scenario field -> the value the plan used (given or from the catalog),
     for fields such as ``cluster.price_usd_per_gpu`` that the scenario may leave to the catalog.
+    ``mfu_factors``: the step model's 80 % interval for the plan (:func:`plan_mfu_interval`), for an
+    entry with ``range = "step-model-interval"`` (left out when None: the MFU is given).
     """
     spec = load_uncertainty() if spec is None else spec
     out = []
@@ -129,6 +144,12 @@ def resolve_inputs(scenario: Scenario, deployment_values: Mapping[str, Any],
         label, unit = str(entry.get("label", path)), str(entry.get("unit", ""))
         sources = tuple(str(s) for s in entry.get("sources", ()))
         _check_field(path, scenario)
+        if entry.get("range") == STEP_MODEL_INTERVAL:
+            if mfu_factors is None:
+                continue
+            q = split_lognormal_quantiles(*mfu_factors)
+            out.append(UncertainInput(path, label, q[0], 1.0, q[-1], q, sources, unit))
+            continue
         if "quantiles" in entry:
             if not isinstance(entry["quantiles"], list):
                 raise InputError(f"{path}.quantiles", entry["quantiles"], "must be a list of numbers (P0..P100)")
@@ -148,7 +169,8 @@ def resolve_inputs(scenario: Scenario, deployment_values: Mapping[str, Any],
             if low is None or high is None or base is None:
                 continue  # no published range for this accelerator: the input stays certain
         elif "range" in entry:
-            raise InputError(f"{path}.range", entry["range"], f"must be {ACCELERATOR_PRICE!r}")
+            raise InputError(f"{path}.range", entry["range"], f"must be {ACCELERATOR_PRICE!r} or "
+                             f"{STEP_MODEL_INTERVAL!r}")
         else:
             low, high = entry.get("low"), entry.get("high")
         low, base, high = (_number(f"{path}.{k}", v) for k, v in (("low", low), ("base", base), ("high", high)))
@@ -270,7 +292,7 @@ def planned_run(scenario: Scenario, extras: Mapping[str, Any] | None = None, bas
     extras = dict(extras or {})
     with catalog_patched(extras):
         base = evaluate_plan(scenario) if base is None else base
-        inputs = resolve_inputs(scenario, deployment_values(base), spec)
+        inputs = resolve_inputs(scenario, deployment_values(base), spec, plan_mfu_interval(base))
     return base, [u for u in inputs if u.path not in extras]
 
 
@@ -314,7 +336,7 @@ def programme_band(year: float) -> dict[str, Any]:
     roadmap = simulate(load_programme(), ROADMAP_TRAJECTORIES_IN_PLAN, seed=0)
     row = roadmap.quarters.loc[roadmap.quarters.index[roadmap.quarters.index <= year + 1e-9][-1]]
     p10, p50, p90 = (float(row[f"mw_online_{q}"]) / 1e3 for q in ("p10", "p50", "p90"))
-    return {"name": "programme_gw", "label": f"Stargate online in {year:.0f} (delays)", "unit": "GW",
+    return {"name": "programme_gw", "label": f"Stargate online {year:.0f} (delays)", "unit": "GW",
             "base": p50, "p10": p10, "p50": p50, "p90": p90}
 
 
