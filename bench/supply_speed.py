@@ -4,7 +4,8 @@ The same problem - default West-Texas site, 8,760 hours, five technologies (PV, 
 4-h battery), flat-ish campus load, $50/t CO2 - solved by a straightforward PyPSA model
 (pypsa.Network + n.optimize with HiGHS) and by the planner's direct sparse LP on HiGHS, then by the
 planner in representative-days mode; then every shipped mix on the default campus's hourly load, full
-year vs 16 representative days. Ends with one line:
+year vs 16 representative days (storage linked across the days), with each mix's default mode (mixes.toml).
+Ends with one line:
 ``full_year_s=<f> pypsa_reference_s=<f> repdays_s=<f> repdays_cost_err_pct=<f> worst_mix_err_pct=<f>``
 (worst_mix_err_pct: the largest |cost error| of representative days over the shipped mixes, with its mix).
 """
@@ -52,13 +53,17 @@ def main() -> None:
     for name, mix in mixes().items():
         args = (campus, profiles, mix["technologies"], mix.get("year", 2030), mix.get("co2_price_usd_per_t", 0.0),
                 mix.get("cfe_share"), mix.get("reserve_margin"), mix.get("fixed_mw"))
-        extra = {"grid": mix.get("grid", True), "redundant_units": mix.get("redundant_units", 0)}
+        extra = {"grid": mix.get("grid", True), "redundant_units": mix.get("redundant_units", 0), "region": "ERCOT"}
         start = time.perf_counter()
         year = solve_lp(build_problem(*args, **extra))
         year_s = time.perf_counter() - start
         days = solve_lp(build_problem(*args, representative=16, **extra))
         err = (days.total_cost_usd / year.total_cost_usd - 1) * 100
-        print(f"{name}: full year {year_s:.1f} s ({year.method}), 16 days {err:+.2f} % cost", flush=True)
+        total = sum(year.capacity_mw.values())
+        caps = ", ".join(f"{g} {(days.capacity_mw[g] / mw - 1) * 100:+.0f} %" for g, mw in year.capacity_mw.items()
+                         if mw > 0.05 * total)
+        print(f"{name}: full year {year_s:.1f} s ({year.method}), 16 days {err:+.2f} % cost ({caps}); "
+              f"default {mix.get('mode', 'representative_days')}", flush=True)
         if abs(err) > abs(worst):
             worst, worst_mix = err, name
     print(f"worst mix: {worst_mix}")

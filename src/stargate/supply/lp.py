@@ -192,7 +192,7 @@ def solve_lp(problem: SupplyProblem) -> SupplyResult:
     rhs_eq = np.concatenate(b_eq)
     row_lower = np.r_[np.full(n_ub, -np.inf), rhs_eq]
     row_upper = np.r_[np.concatenate(b_ub) if b_ub else np.zeros(0), rhs_eq]
-    x, status, solver = _highs(cost, lower, upper, matrix, row_lower, row_upper, storage=bool(stores))
+    x, status, solver = _highs(cost, lower, upper, matrix, row_lower, row_upper)
     if status == "infeasible":
         raise InputError("supply", ", ".join(constraints) or "hourly balance", "infeasible: " + _explain(problem))
     if status != "optimal":
@@ -236,17 +236,16 @@ def _link_days(problem: SupplyProblem, soc, inter, soc_max, soc_min, cap, durati
 
 
 SMALL_LP_COLUMNS = 20_000   # representative days (~4k columns): dual simplex is fastest (0.10 s vs PDLP 0.15 s)
-PDLP_TIME_LIMIT_S = 20.0    # full year without storage: PDLP is 3x faster than simplex (3.3 vs 10.7 s); with a
-                            # storage candidate it failed to certify an optimum within 20 s on every shipped mix
-                            # but fusion (2026-12, Abilene campus, 2 cores), so those go to simplex directly
+PDLP_TIME_LIMIT_S = 20.0    # full year: PDLP is 3x faster than simplex on least_cost (3.3 vs 10.7 s) but 4x
+                            # slower with storage (renewables_gas: 53 vs 12 s), so it gets a time limit
 
 
-def solver_order(columns: int, storage: bool = False) -> tuple[str, ...]:
-    """HiGHS methods tried in turn, by problem size and storage (measured on the Abilene campus, 2 cores)."""
-    return ("simplex",) if columns <= SMALL_LP_COLUMNS or storage else ("pdlp", "simplex")
+def solver_order(columns: int) -> tuple[str, ...]:
+    """HiGHS methods tried in turn, by problem size (measured on the Abilene campus, 2 cores)."""
+    return ("simplex",) if columns <= SMALL_LP_COLUMNS else ("pdlp", "simplex")
 
 
-def _highs(cost, lower, upper, matrix, row_lower, row_upper, storage: bool = False) -> tuple[np.ndarray, str, str]:
+def _highs(cost, lower, upper, matrix, row_lower, row_upper) -> tuple[np.ndarray, str, str]:
     """Solve with HiGHS: dual simplex for small problems; for a full year first-order PDLP (Applegate et al.
     2021, "Practical large-scale linear programming using primal-dual hybrid gradient", NeurIPS) within a
     time limit, then dual simplex when PDLP does not certify an optimum in time (and to classify
@@ -265,7 +264,7 @@ def _highs(cost, lower, upper, matrix, row_lower, row_upper, storage: bool = Fal
     model.a_matrix_.start_ = matrix.indptr
     model.a_matrix_.index_ = matrix.indices
     model.a_matrix_.value_ = matrix.data
-    for solver in solver_order(matrix.shape[1], storage):
+    for solver in solver_order(matrix.shape[1]):
         with _stdout_silenced():  # HiGHS prints a banner on creation, which would corrupt --json output
             h = highspy.Highs()
         h.setOptionValue("output_flag", False)
