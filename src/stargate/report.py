@@ -224,14 +224,8 @@ def _version() -> str:
 
 
 def figures_page(title: str, figs: list[go.Figure]) -> str:
-    """A self-contained HTML page of ``figs`` (plotly.js embedded once)."""
-    parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
-             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
-    for i, fig in enumerate(figs):
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0), config=PLOTLY_CONFIG,
-                                 default_width="100%"))
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    """A self-contained HTML page of ``figs`` (plotly.js embedded once), each under its own title."""
+    return _page(title, [], [(fig.layout.title.text or "", fig) for fig in figs])
 
 
 def render_html(result: PlanResult, roadmap: RoadmapResult | None = None, bands: Any = None,
@@ -242,42 +236,103 @@ def render_html(result: PlanResult, roadmap: RoadmapResult | None = None, bands:
     frame of stargate.whatif.sensitivity) adds a tornado figure per headline figure it ranks.
     """
     sc = result.scenario
-    title = f"Stargate Planner — {sc.name}"
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
-             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
-             f"<h1>{html.escape(title)}</h1>",
-             f"<p class='meta'>stargate-planner {html.escape(_version())}, generated {stamp}</p>",
-             f"<p>{html.escape(sc.description)}</p>"]
+    body = [f"<p>{html.escape(sc.description)}</p>"]
     tables, sources = summary_tables(result, bands)
-    parts += [_table_html(t) for t in tables]
+    body += [_table_html(t) for t in tables]
     if sources:
-        parts.append("<h2>Sources of the summary</h2><ol>")
-        parts += [f"<li>{_linkify(s)}</li>" for s in sources]
-        parts.append("</ol>")
+        body.append("<h2>Sources of the summary</h2><ol>")
+        body += [f"<li>{_linkify(s)}</li>" for s in sources]
+        body.append("</ol>")
     if bands is not None:
         from stargate.cli.whatif import span_text
 
-        parts.append("<h2>Uncertain inputs of the bands</h2><ul>")
-        parts += [f"<li><b>{html.escape(u.label)}</b> ({html.escape(u.path)}): "
-                  f"{html.escape(span_text(*u.span, u.unit))}; "
-                  + "; ".join(_linkify(src) for src in u.sources) + "</li>" for u in bands.inputs]
-        parts.append("</ul>")
+        body.append("<h2>Uncertain inputs of the bands</h2><ul>")
+        body += [f"<li><b>{html.escape(u.label)}</b> ({html.escape(u.path)}): "
+                 f"{html.escape(span_text(*u.span, u.unit))}; "
+                 + "; ".join(_linkify(src) for src in u.sources) + "</li>" for u in bands.inputs]
+        body.append("</ul>")
     extra = []
     if sensitivity is not None:
         from stargate.whatif.sensitivity import tornado_figure
 
         extra = [(f"What moves the {sensitivity.attrs['labels'][o]}", tornado_figure(sensitivity, o))
                  for o in sensitivity.attrs["units"]]
-    for i, (fig_title, fig) in enumerate(figures(result, roadmap) + extra):
+    tail = [_sites_html(), "<h2>Sources of the scenario's inputs</h2><ul>"]
+    tail += [f"<li><b>{html.escape(k)}</b>: {_linkify(v)}</li>" for k, v in sc.sources.items()]
+    tail.append("</ul><h2>Scenario used (TOML)</h2>")
+    tail.append(f"<pre>{html.escape(scenario_to_toml(sc))}</pre>")
+    return _page(f"Stargate Planner — {sc.name}", body, figures(result, roadmap) + extra, tail)
+
+
+def _page(title: str, body: list[str], figs: list[tuple[str, go.Figure]], tail: list[str] | None = None) -> str:
+    """A self-contained page: ``body`` HTML, each titled figure (plotly.js embedded once), ``tail`` HTML."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
+             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
+             f"<h1>{html.escape(title)}</h1>",
+             f"<p class='meta'>stargate-planner {html.escape(_version())}, generated {stamp}</p>", *body]
+    for i, (fig_title, fig) in enumerate(figs):
         parts.append(f"<h2>{html.escape(fig_title)}</h2><div class='figure'>")
         parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0), config=PLOTLY_CONFIG,
                                  default_height=f"{FIGURE_HEIGHT_PX}px", default_width="100%"))
         parts.append("</div>")
-    parts.append(_sites_html())
-    parts.append("<h2>Sources of the scenario's inputs</h2><ul>")
-    parts += [f"<li><b>{html.escape(k)}</b>: {_linkify(v)}</li>" for k, v in sc.sources.items()]
-    parts.append("</ul><h2>Scenario used (TOML)</h2>")
-    parts.append(f"<pre>{html.escape(scenario_to_toml(sc))}</pre></body></html>")
+    parts += [*(tail or []), "</body></html>"]
     return "\n".join(parts)
+
+
+def _frame_html(frame: Any, columns: dict[str, str], numeric: set[str]) -> str:
+    out = ["<table><thead><tr>", *(f"<th>{html.escape(h)}</th>" for h in columns.values()), "</tr></thead><tbody>"]
+    for row in frame.to_dict(orient="records"):
+        cells = []
+        for key in columns:
+            value = row[key]
+            text = f"{value:,.4g}" if isinstance(value, float) else str(value)
+            cells.append(f"<td{' class=num' if key in numeric else ''}>{html.escape(text)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def compare_html(frame: Any) -> str:
+    """Report of ``stargate compare``: the side-by-side table and the change of each headline figure."""
+    name_a, name_b = frame.attrs.get("names", ("A", "B"))
+    table = frame.reset_index()
+    same = (table["a"] - table["b"]).abs() <= 1e-9 * table[["a", "b"]].abs().max(axis=1)
+    table.loc[same, ["difference", "change_pct"]] = 0.0  # rounding noise of equal figures
+    body = [f"<p>A = {html.escape(name_a)}, B = {html.escape(name_b)}; change = 100 (B - A) / |A|.</p>",
+            _frame_html(table, {"label": "figure", "unit": "unit", "a": "A", "b": "B", "difference": "B - A",
+                                "change_pct": "change [%]"}, {"a", "b", "difference", "change_pct"})]
+    moved = table[table["change_pct"].abs() > 1e-9].dropna(subset=["change_pct"])
+    fig = go.Figure(go.Bar(x=moved["change_pct"], y=moved["label"], orientation="h", marker_color="#4c78a8",
+                           hovertemplate="%{y}: %{x:+.1f} %<extra></extra>"))
+    _layout(fig, "change from A to B [%]", "").update_layout(margin={"l": 220})
+    return _page(f"Stargate Planner — compare {name_a} and {name_b}", body, [("What changes from A to B", fig)])
+
+
+SWEEP_OUTPUTS = ("training_days_with_failures", "usd_per_gpu_hour", "energy_usd_per_mwh", "co2_mt_per_yr")
+
+
+def sweep_html(table: Any, fields: list[str]) -> str:
+    """Report of ``stargate sweep``: the spread of each headline figure, and each output against each swept
+    (numeric) field, one point per scenario."""
+    from stargate.whatif.headline import HEADLINES
+
+    stats = [{"label": label, "unit": unit, "min": table[k].min(), "p10": table[k].quantile(0.1),
+              "p50": table[k].median(), "p90": table[k].quantile(0.9), "max": table[k].max()}
+             for k, (label, unit) in HEADLINES.items() if k in table and table[k].notna().any()]
+    import pandas as pd
+
+    body = [f"<p>{len(table):,} scenarios over {html.escape(', '.join(fields))}.</p>",
+            _frame_html(pd.DataFrame(stats), {"label": "figure", "unit": "unit", "min": "min", "p10": "P10",
+                                              "p50": "P50", "p90": "P90", "max": "max"},
+                        {"min", "p10", "p50", "p90", "max"})]
+    figs = []
+    for field in [f for f in fields if pd.api.types.is_numeric_dtype(table[f])][:3]:
+        for output in [o for o in SWEEP_OUTPUTS if table[o].nunique() > 1]:  # the figures the sweep moves
+            label, unit = HEADLINES[output]
+            fig = go.Figure(go.Scatter(x=table[field], y=table[output], mode="markers", marker_color="#4c78a8",
+                                       hovertemplate=f"{field} = %{{x:.4g}}<br>{label}: %{{y:,.4g}} {unit}"
+                                       "<extra></extra>"))
+            figs.append((f"{label} against {field}", _layout(fig, field, f"{label} [{unit}]")))
+    return _page("Stargate Planner — sweep", body, figs)

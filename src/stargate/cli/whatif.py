@@ -45,11 +45,19 @@ def compare_command(
     overrides: SetOption = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON")] = False,
     csv_out: Annotated[bool, typer.Option("--csv", help="Print the comparison as CSV")] = False,
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report of the comparison")] = None,
 ) -> None:
     """Plan two scenarios and show their headline figures side by side, differences highlighted."""
+    from stargate.output import check_output_path, write_atomic
     from stargate.whatif.compare import compare
 
+    if report is not None:
+        check_output_path(report, "--report")
     frame = compare(a, b, overrides or [])
+    if report is not None:
+        from stargate.report import compare_html
+
+        write_atomic(report, compare_html(frame))
     if json_out:
         emit_json(to_json(frame.reset_index().to_dict(orient="records")))
         return
@@ -87,18 +95,37 @@ def sweep_command(
                          ] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="Local Dask worker processes; default: cores")
                        ] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report of the sweep")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the sweep's table as JSON records")] = False,
 ) -> None:
     """Run a design of scenarios (grid, random or Latin hypercube) and write one row per scenario."""
     from rich.progress import Progress
 
+    from stargate.cli.app import err_console
+    from stargate.output import check_output_path, write_atomic
     from stargate.whatif.sweep import load_sweep, run_sweep
 
+    if report is not None:
+        check_output_path(report, "--report")
     design = load_sweep(sweep_file)  # validated in full before anything is written
-    with Progress(console=console) as bar:
+    with Progress(console=err_console if json_out else console) as bar:
         task = bar.add_task(f"{len(design.rows):,} scenarios", total=len(design.chunks))
         run_sweep(design, out, resume=resume, serial=serial, scheduler=scheduler, workers=workers, keep=False,
                   progress=lambda done, _total: bar.update(task, completed=done))
-    console.print(f"wrote {out / 'sweep.csv'} ({len(design.rows):,} scenarios, {len(design.chunks)} chunks)")
+    if report is not None:
+        import pandas as pd
+
+        from stargate.report import sweep_html
+
+        write_atomic(report, sweep_html(pd.read_csv(out / "sweep.csv"), list(design.rows.columns)))
+    if json_out:
+        import pandas as pd
+
+        frame = pd.read_csv(out / "sweep.csv")
+        emit_json(to_json(frame.astype(object).where(frame.notna(), None).to_dict(orient="records")))  # NaN: null
+        return
+    console.print(f"wrote {out / 'sweep.csv'} ({len(design.rows):,} scenarios, {len(design.chunks)} chunks)"
+                  + (f" and {report}" if report else ""))
 
 
 @app.command("sensitivity")
