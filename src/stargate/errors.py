@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import reprlib
 from typing import Any
 
 MAX_QUOTED_CHARS = 80      # a message quotes at most this much of a bad value
@@ -16,6 +17,10 @@ class _Missing:
 
 
 MISSING = _Missing()   # the value of a required field that is absent
+
+_CONTAINERS = reprlib.Repr()
+_CONTAINERS.maxlevel, _CONTAINERS.maxlist, _CONTAINERS.maxtuple, _CONTAINERS.maxdict = 3, 8, 8, 4
+_CONTAINERS.maxstring, _CONTAINERS.maxlong, _CONTAINERS.maxother = 60, 40, 60
 
 
 def shorten(text: str, limit: int) -> str:
@@ -32,6 +37,8 @@ def quote(value: Any, limit: int = MAX_QUOTED_CHARS) -> str:
         return {True: "true", False: "false", None: "None"}[value]
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, list | tuple | set | frozenset):  # bounded: a list nested 5,000 deep has no repr
+        return shorten(_CONTAINERS.repr(value), limit)
     try:
         text = repr(value)
     except ValueError:  # an int too long for str() (sys.set_int_max_str_digits)

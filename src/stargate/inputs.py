@@ -172,6 +172,10 @@ def parse_yaml(text: str, what: str, name: str) -> Any:
         raise InputError(what, name, f"is not valid YAML: {_yaml_message(err)}") from None
     except RecursionError:
         raise InputError(what, name, f"is not valid YAML here: nested deeper than {MAX_DEPTH} levels") from None
+    except InputError:
+        raise
+    except (ValueError, OverflowError) as err:  # a scalar the constructor cannot build, e.g. a 5,000-digit integer
+        raise InputError(what, name, f"is not valid YAML: {shorten(str(err), 120)}") from None
     finally:
         loader.dispose()
 

@@ -65,8 +65,11 @@ class WorkloadSection(_Section):
     model: str | None = Field(default=None, description="Catalog key (stargate.catalog.models)")
     shape: ModelShape | None = None
     training_tokens: float | None = Field(default=None, gt=0, le=1e16)
-    training_flop: float | None = Field(default=None, gt=0, le=1e32, description="Compute budget; overrides 6ND [FLOP]")
-    params_b: float | None = Field(default=None, gt=0, le=1e6, description="Frontier run of this size [billions]")
+    # lower bounds: the laws are fitted from ~1e18 FLOP (~0.1B parameters) and the smallest dense shape is
+    # ~0.02B; far below, a frontier run came out larger than asked, or as a "0B" model with a 0-token batch
+    training_flop: float | None = Field(default=None, ge=1e18, le=1e32,
+                                        description="Compute budget; overrides 6ND [FLOP]")
+    params_b: float | None = Field(default=None, ge=0.1, le=1e6, description="Frontier run of this size [billions]")
     run_days: float | None = Field(default=None, gt=0, le=3650,
                                    description="Frontier run sized to train in this many days, with failures")
     scaling_law: str = Field(default=DEFAULT_COMPUTE_LAW, description="Compute-optimal law (frontier runs)")
