@@ -210,7 +210,7 @@ def _compare_controls() -> html.Div:
 
     return html.Div([
         html.P("A is the scenario set above; B is A with the changes below (empty: as A). Both are planned with "
-               "the same workload."),
+               "the same workload settings (a frontier run is sized again for B's cluster)."),
         labelled("B: accelerator", dcc.Dropdown(id="b-accelerator", options=sorted(catalog.accelerators()),
                                                 value=None, placeholder="as A", style={"width": "200px"})),
         labelled("B: GPUs", dcc.Input(id="b-count", type="number", placeholder="as A", style={"width": "170px"})),
