@@ -94,4 +94,4 @@ def test_validate_json_rows_carry_their_interval_in_the_row_metric():
         low, high = row["interval"]
         assert low < row["predicted"] < high
     band = data["summary"]["interval"]
-    assert band["n"] == 73 and 0.5 < band["coverage"] <= 1.0
+    assert band["n"] == len(data["rows"]) >= 100 and 0.5 < band["coverage"] <= 1.0
