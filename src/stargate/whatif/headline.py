@@ -115,10 +115,12 @@ _original_simulate = pipeline.simulate
 
 def _training_key(scenario: Scenario) -> str:
     """Everything the training stage reads: the workload, cluster (but its price), performance and sources
-    of the scenario, and the reliability catalog (goodput)."""
+    of the scenario, the reliability catalog (goodput) and the step model's calibration."""
     parts = scenario.model_dump(mode="json", include={"workload", "cluster", "performance", "sources"},
                                 exclude={"cluster": {"price_usd_per_gpu"}})  # the price is read by economics only
-    return json.dumps([parts, reliability_data()], sort_keys=True, default=str)
+    from stargate.perf import calibration  # the module attribute: a --calibration FILE override is seen
+
+    return json.dumps([parts, reliability_data(), repr(calibration.load_calibration())], sort_keys=True, default=str)
 
 
 def seed_training_cache(scenario: Scenario, run: TrainingRun) -> None:
