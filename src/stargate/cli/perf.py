@@ -140,9 +140,11 @@ def calibrate_command(
     max_evaluations: Annotated[int, typer.Option(help="Objective evaluations allowed", min=1, max=100_000)] = 150,
 ) -> None:
     """Refit the per-family efficiency parameters on a validation file and write them as TOML."""
+    from stargate.output import check_output_path
     from stargate.perf.fit import calibration_toml, fit
     from stargate.perf.validation import PreparedRow, RowResult, prepare_row, read_rows
 
+    check_output_path(out, "--out")  # refused before the fit, not after it
     source = validation_file(path, dataset)
     frame = read_rows(source)
     prepared = [prepare_row(row) for _, row in frame.iterrows()]

@@ -12,6 +12,7 @@ A file that is not a readable CSV with the required columns is one :class:`Input
 
 from __future__ import annotations
 
+import io
 import math
 import tomllib
 from collections.abc import Callable
@@ -54,6 +55,9 @@ KNOWN_COLUMNS = frozenset((
     "top_k", "global_batch_seqs", "precision", "tp", "pp", "dp", "cp", "ep", "vpp", "micro_batch", "recompute",
     "tokens", "notes", "date", "shared_experts", "dense_layers", "moe_ffn_hidden", "head_dim", "kv_lora_rank",
     "q_lora_rank", "attn_flop_per_token", "node_limit", "pipeline_schedule"))
+MAX_CELL = 1e30         # no published quantity of a run (FLOP, tokens, GPU-hours) comes near this
+MAX_WHOLE = 1e12        # counts and sizes (layers, vocab, sequence length, batch) [-]
+MAX_ACCELERATORS = 100_000_000  # as the scenario's cluster.count
 MAX_FILE_BYTES = 50_000_000        # a validation file larger than this is refused, not read
 
 
@@ -91,9 +95,12 @@ def read_rows(path: str | Path) -> pd.DataFrame:
         raise InputError("validation file", str(path), "must be an existing CSV file")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise InputError("validation file", str(path), f"is larger than {MAX_FILE_BYTES:,} bytes")
+    from stargate.inputs import read_text
+
+    text = read_text(path, "validation file", "must be an existing CSV file")  # UTF-8 (BOM, UTF-16 refused)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, ValueError, OSError) as err:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
         message = " ".join(str(err).split())[:200]
         raise InputError("validation file", str(path), f"is not a readable CSV: {message}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -127,8 +134,8 @@ def _num(row: pd.Series, name: str) -> float | None:
         value = float(text.replace("_", "")) if not isinstance(row.get(name), bool) else None
     except (TypeError, ValueError):
         value = None
-    if value is None or not math.isfinite(value):
-        raise InputError(name, text, "must be a finite number (or empty)")
+    if value is None or not math.isfinite(value) or abs(value) > MAX_CELL:
+        raise InputError(name, text, f"must be a finite number of magnitude <= {MAX_CELL:.0e} (or empty)")
     return value
 
 
@@ -137,8 +144,8 @@ def _int(row: pd.Series, name: str) -> int | None:
     value = _num(row, name)
     if value is None:
         return None
-    if value != round(value):
-        raise InputError(name, _cell(row, name), "must be a whole number")
+    if value != round(value) or abs(value) > MAX_WHOLE:
+        raise InputError(name, _cell(row, name), f"must be a whole number <= {MAX_WHOLE:.0e}")
     return round(value)
 
 
@@ -398,8 +405,8 @@ def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> Pr
         date = row_date(row)
         spec = spec_from_row(row, notes)
         n = _positive_int(row, "n_accel")
-        if not n:
-            raise InputError("n_accel", _cell(row, "n_accel"), "must be a positive count")
+        if not n or n > MAX_ACCELERATORS:
+            raise InputError("n_accel", _cell(row, "n_accel"), f"must be a count in 1..{MAX_ACCELERATORS:,}")
         precision, note = precision_of(row, acc, date)
         if note:
             notes.insert(0, note)

@@ -18,6 +18,7 @@ from typing import Any
 from unittest import mock
 
 from stargate import pipeline
+from stargate.economics import cost_data
 from stargate.goodput import reliability_data
 from stargate.performance import estimate_training
 from stargate.pipeline import PlanResult, TrainingRun
@@ -108,7 +109,7 @@ def evaluate_fixed_run(scenario: Scenario, run: TrainingRun, values: Mapping[str
 
 TRAIN_CACHE_SIZE = 64
 _train_cache: OrderedDict[str, TrainingRun] = OrderedDict()
-_roadmaps: dict[tuple[int, int], Any] = {}
+_roadmaps: dict[tuple[int, int, str], Any] = {}
 _original_train = pipeline.train
 _original_simulate = pipeline.simulate
 
@@ -148,7 +149,8 @@ def _cached_train(scenario: Scenario, workload: Any = None, cluster: Any = None)
 
 
 def _roadmap_once(programme: Any, trajectories: int = 10_000, seed: int = 0) -> Any:
-    key = (trajectories, seed)
+    # keyed by the cost catalog the simulation reads: a run under a patched catalog is never reused
+    key = (trajectories, seed, json.dumps(cost_data(), sort_keys=True, default=str))
     if key not in _roadmaps:
         _roadmaps[key] = _original_simulate(programme, trajectories, seed=seed)
     return _roadmaps[key]

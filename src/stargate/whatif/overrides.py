@@ -31,6 +31,7 @@ CATALOGS: dict[str, Callable[[], dict[str, Any]]] = {
     "reliability": reliability_data,   # stargate/catalog/reliability.toml (goodput)
     "energy": technology_catalog,      # stargate/catalog/energy_technologies.toml (supply)
 }
+MAX_CATALOG_VALUE = 1e15  # above every catalog value x 1e6 ($/MW 1e7, $/GPU 1e5): no overflow downstream
 ERROR_FIELDS = {"error.mfu_factor": (0.05, 20.0)}  # achieved MFU / the step model's prediction [-]
 
 
@@ -148,8 +149,8 @@ def check_catalog_path(path: str, value: Any) -> None:
         node = node[part]
     if not _is_number(node):
         raise InputError(path, value, "is not a numeric catalog value")
-    if not _is_number(value) or value < 0:
-        raise InputError(path, value, "must be a number >= 0")
+    if not _is_number(value) or not 0 <= value <= MAX_CATALOG_VALUE:
+        raise InputError(path, value, f"must be a finite number in [0, {MAX_CATALOG_VALUE:.0e}]")
 
 
 def _is_number(value: Any) -> bool:
