@@ -96,11 +96,15 @@ def test_malformed_file_is_one_input_error(tmp_path, text, message):
     assert out.exit_code == 2 and len(out.stderr.strip().splitlines()) == 1
 
 
-def test_binary_file_is_one_input_error(tmp_path):
+@pytest.mark.parametrize(("data", "says"), [
+    (b"\xff\xfe\x00\x81id\n", "is UTF-16 text"), (b"id\x00\x81,source\n", "not"),
+    (b'id,source\n"a,b\n', "not a readable CSV")])
+def test_binary_file_is_one_input_error(tmp_path, data, says):
     path = tmp_path / "bin.csv"
-    path.write_bytes(b"\xff\xfe\x00\x81id\n")
-    with pytest.raises(InputError, match="not a readable CSV"):
+    path.write_bytes(data)
+    with pytest.raises(InputError, match=says) as err:
         read_rows(path)
+    assert "\n" not in str(err.value) and "bin.csv" in str(err.value)
 
 
 def test_int8_on_tpu_runs_at_the_int8_peak(tmp_path):
