@@ -133,7 +133,7 @@ def print_bands(bands: Any, every: bool = False) -> None:
     """P10-P90 of the headline figures (the default's few, or ``every`` one that varies), and the inputs."""
     from rich.table import Table
 
-    from stargate.cli.whatif import number
+    from stargate.cli.whatif import number, span_text
 
     table = Table(title=f"How sure: P10-P90 of {len(bands.samples):,} samples, same run", title_justify="left")
     table.add_column("figure", max_width=34)
@@ -147,8 +147,6 @@ def print_bands(bands: Any, every: bool = False) -> None:
         unit = "" if row["unit"] in ("fraction", "") else f" [{row['unit']}]"
         table.add_row(row["label"] + unit, *(number(row[k], row["unit"]) for k in ("base", "p10", "p50", "p90")))
     console.print(table)
-    from stargate.cli.whatif import span_text
-
     spans = "; ".join(f"{u.label} {span_text(*u.span, u.unit)}" for u in bands.inputs)
     console.print(f"Inputs sampled, P10-P90 or range (sourced in stargate/catalog/uncertainty.toml): {spans}. "
                   "`stargate sensitivity` ranks them.")

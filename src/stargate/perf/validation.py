@@ -58,7 +58,6 @@ KNOWN_COLUMNS = frozenset((
 MAX_CELL = 1e30         # no published quantity of a run (FLOP, tokens, GPU-hours) comes near this
 MAX_WHOLE = 1e12        # counts and sizes (layers, vocab, sequence length, batch) [-]
 MAX_ACCELERATORS = 100_000_000  # as the scenario's cluster.count
-MAX_FILE_BYTES = 50_000_000        # a validation file larger than this is refused, not read
 
 
 @dataclass(frozen=True)
@@ -90,14 +89,10 @@ def read_rows(path: str | Path) -> pd.DataFrame:
     Raises :class:`InputError` (one line) when the file is not a readable CSV or lacks required columns.
     Columns the schema does not know are kept and named in each row's reason (see :func:`unknown_columns`).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("validation file", str(path), "must be an existing CSV file")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise InputError("validation file", str(path), f"is larger than {MAX_FILE_BYTES:,} bytes")
     from stargate.inputs import read_text
 
-    text = read_text(path, "validation file", "must be an existing CSV file")  # UTF-8 (BOM, UTF-16 refused)
+    # existence, size (inputs.MAX_BYTES) and UTF-8 (BOM stripped, UTF-16 refused) at the input boundary
+    text = read_text(path, "validation file", "must be an existing CSV file")
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from unittest import mock
@@ -100,10 +100,7 @@ def evaluate_fixed_run(scenario: Scenario, run: TrainingRun, values: Mapping[str
     with catalog_patched(extras) as mfu_factor:
         rerated = with_mfu_factor(run, mfu_factor, recompute_goodput=True)
 
-        def train(_scenario: Scenario, workload: Any = None, cluster: Any = None) -> TrainingRun:
-            return rerated
-
-        with mock.patch.object(pipeline, "train", train), mock.patch.object(pipeline, "simulate", _roadmap_once):
+        with _stages(lambda _scenario, workload=None, cluster=None: rerated):
             return headline(pipeline.plan(scenario))
 
 
@@ -148,7 +145,8 @@ def _cached_train(scenario: Scenario, workload: Any = None, cluster: Any = None)
     return run
 
 
-def _roadmap_once(programme: Any, trajectories: int = 10_000, seed: int = 0) -> Any:
+def roadmap_once(programme: Any, trajectories: int = 10_000, seed: int = 0) -> Any:
+    """:func:`stargate.roadmap.simulate`, once per process for each set of arguments and cost catalog."""
     # keyed by the cost catalog the simulation reads: a run under a patched catalog is never reused
     key = (trajectories, seed, json.dumps(cost_data(), sort_keys=True, default=str))
     if key not in _roadmaps:
@@ -176,5 +174,12 @@ def _fast_stages(mfu_factor: float) -> Iterator[None]:
         run = _cached_train(scenario, workload, cluster)
         return run if workload is not None or cluster is not None else with_mfu_factor(run, mfu_factor)
 
-    with mock.patch.object(pipeline, "train", train), mock.patch.object(pipeline, "simulate", _roadmap_once):
+    with _stages(train):
+        yield
+
+
+@contextmanager
+def _stages(train: Callable[..., TrainingRun]) -> Iterator[None]:
+    """``pipeline.plan`` with ``train`` as its training stage and the roadmap simulated once per process."""
+    with mock.patch.object(pipeline, "train", train), mock.patch.object(pipeline, "simulate", roadmap_once):
         yield

@@ -114,8 +114,6 @@ def _global(scenario: Scenario, base: Any, inputs: list[UncertainInput], outputs
         unit = morris_sample.sample(problem, samples, num_levels=4, seed=seed)
     else:
         unit = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
-    # probabilities strictly inside (0, 1): the tails of an empirical distribution are its extreme deciles
-    unit = np.clip(unit, 0.0, 1.0)
     rows = [{u.path: float(u.value_at(np.array(p[j]))) for j, u in enumerate(inputs)} for p in unit]
     table = run_fixed_run(scenario, base, rows, **run)
     records = []

@@ -27,7 +27,7 @@ import json
 import os
 import sys
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,13 +136,14 @@ def _rows(method: str, fields: dict[str, Any], samples: int | None, seed: int) -
 def _validate(base: Scenario, rows: pd.DataFrame) -> None:
     """Every row must give a valid scenario: a bad field or value fails before anything runs."""
     for row in rows.to_dict(orient="records"):
-        fields, extras = split_overrides(_plain(row))
+        fields, extras = split_overrides(plain_row(row))
         apply_overrides(base, fields)
         for path, value in extras.items():
             check_catalog_path(path, value)
 
 
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
+def plain_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row of a design with numpy scalars as Python numbers (what overrides and Parquet expect)."""
     return {k: v.item() if isinstance(v, np.generic) else v for k, v in row.items()}
 
 
@@ -198,7 +199,7 @@ def run_sweep(design: Design, out: Path | None = None, *, resume: bool = False, 
             if keep:
                 tables[index] = pd.read_parquet(design.chunk_path(out, index))
             continue
-        todo.append((index, [_plain(r) for r in design.rows.iloc[rows.start:rows.stop].to_dict(orient="records")],
+        todo.append((index, [plain_row(r) for r in design.rows.iloc[rows.start:rows.stop].to_dict(orient="records")],
                      rows.start))
     total, done = len(design.chunks), len(design.chunks) - len(todo)
     if progress:

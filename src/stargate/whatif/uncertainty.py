@@ -331,9 +331,10 @@ def programme_band(year: float) -> dict[str, Any]:
     """The programme's capacity online at ``year``: P10/P50/P90 of the roadmap's Monte Carlo (build delays,
     stargate.roadmap), beside the plan's P50, as one more row of the bands. [GW]"""
     from stargate.pipeline import ROADMAP_TRAJECTORIES_IN_PLAN
-    from stargate.roadmap import load_programme, simulate
+    from stargate.roadmap import load_programme
+    from stargate.whatif.headline import roadmap_once
 
-    roadmap = simulate(load_programme(), ROADMAP_TRAJECTORIES_IN_PLAN, seed=0)
+    roadmap = roadmap_once(load_programme(), ROADMAP_TRAJECTORIES_IN_PLAN, seed=0)  # the plan's own simulation
     row = roadmap.quarters.loc[roadmap.quarters.index[roadmap.quarters.index <= year + 1e-9][-1]]
     p10, p50, p90 = (float(row[f"mw_online_{q}"]) / 1e3 for q in ("p10", "p50", "p90"))
     return {"name": "programme_gw", "label": f"Stargate online {year:.0f} (delays)", "unit": "GW",
@@ -360,15 +361,12 @@ def run_fixed_run(scenario: Scenario, base: Any, rows: list[dict[str, Any]], *, 
 def fixed_run_chunk(payload: tuple[str, Any], rows: list[dict[str, Any]], first: int) -> pd.DataFrame:
     """The headline figures of one chunk of samples (a Dask task: a pure function of its arguments)."""
     from stargate.whatif.headline import evaluate_fixed_run
+    from stargate.whatif.sweep import plain_row
 
     scenario_json, run = payload
     scenario = Scenario.model_validate_json(scenario_json)
-    return pd.DataFrame([evaluate_fixed_run(scenario, run, _plain(row)) for row in rows],
+    return pd.DataFrame([evaluate_fixed_run(scenario, run, plain_row(row)) for row in rows],
                         index=range(first, first + len(rows)))
-
-
-def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v.item() if isinstance(v, np.generic) else v for k, v in row.items()}
 
 
 def band_text(p10: float, p50: float, p90: float, fmt: Callable[[float], str]) -> str:
