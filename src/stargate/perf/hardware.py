@@ -23,6 +23,26 @@ HBM_RESERVED_BYTES = 2.0e9   # CUDA context, NCCL buffers and framework workspac
 XLA_USABLE_FRACTION = 0.984
 DEFAULT_SCALEOUT_GBIT_S = 100.0  # per accelerator where the vendor publishes none (TPU DCN, Trainium) [Gb/s]
 HBM_ACHIEVED_FRACTION = 0.8  # achievable share of peak HBM bandwidth for streaming kernels [-]
+# Where a job's ranks sit in the scale-up domains (stargate.perf.step, ``link``). Ranks are numbered in
+# Megatron order (TP innermost, then CP, DP/EP, PP outermost) and filled domain by domain.
+#   "aligned": each domain hosts R = u * 2^floor(log2(floor(D / u))) ranks, u the largest of the TP, TP x CP,
+#              EP and TP x CP x DP groups that fits in the domain of D accelerators: no group that fits
+#              straddles two domains and the larger groups cut into equal pieces of R ranks; D - R
+#              accelerators of each domain stay idle (or run other jobs). On a GB200/GB300 NVL72 rack
+#              (18 compute trays of 4 GPUs) a power-of-two job uses 64 GPUs = 16 trays per rack.
+#   "packed":  R = D ranks per domain (all 72 of an NVL72); a group whose ranks straddle two domains
+#              sends its traffic between them over the NICs, and a collective runs at the pace of its
+#              slowest group.
+# The default follows NVIDIA's guidance for training on NVL72: Slurm topology/block scheduling with
+# ``--segment=16`` (16 trays = 64 GPUs inside one NVLink domain) for large jobs (NVIDIA Technical Blog,
+# "Unlock Exascale Performance on NVIDIA GB200 NVL72 with Slurm Topology-Aware Job Scheduling", 2025;
+# "Achieving Peak System and Workload Efficiency on NVIDIA GB200 NVL72 with Slurm Block Scheduling",
+# 2026-05-07), and Megatron-Bridge's GB200/GB300 recipes and benchmarks, sized 64 GPUs "in one NVLink
+# domain" (docs.nvidia.com/nemo/megatron-bridge, recipes ``*_64gpu_gb200_*``, performance summary at
+# 64/128/256 GPUs). TPU slices are allocated whole in power-of-two shapes (v5e: up to 256 chips; v5p:
+# up to 8,960 chips a pod; groups across slices use the data-centre network, Cloud TPU Multislice docs),
+# which the aligned rule reproduces.
+PLACEMENTS = ("aligned", "packed")
 
 
 @dataclass(frozen=True)
@@ -42,6 +62,11 @@ class Hardware:
     eff: FamilyParams
     xla_runtime: bool = False  # TPUs: memory limit of the XLA runtime instead of the CUDA/ROCm one
     int8_flop_s: float | None = None  # int8 peak (TPU quantised training, catalog/precision_paths.toml) [OP/s]
+    placement: str = "aligned"  # ranks per scale-up domain: "aligned" or "packed" (see PLACEMENTS)
+
+    def __post_init__(self) -> None:
+        if self.placement not in PLACEMENTS:
+            raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, not {self.placement!r}")
 
     @classmethod
     def from_catalog(cls, acc: Accelerator, calibration: Calibration, scaleup_domain: int | None = None,

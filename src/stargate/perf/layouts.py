@@ -128,7 +128,10 @@ def _enumerate(spec: ModelSpec, n_gpus: int, global_batch_seqs: int, fixed: dict
     micro = global_batch_seqs // np.maximum(per_replica, 1)
     valid &= (vpp == 1) | (micro % pp == 0)  # Megatron's interleaved schedule needs m divisible by pp
     valid &= ((tp * cp * dp) % ep == 0) & (spec.heads % tp == 0)  # EP drawn from TP x CP x DP (Megatron-Core)
-    valid &= (zero <= 1) | (pp == 1)  # ZeRO-2/3 with pipelining is not supported by Megatron/DeepSpeed
+    # ZeRO-2/3 with pipelining is not supported by Megatron/DeepSpeed, whose layouts the search explores.
+    # Pinned, ZeRO-2 with PP is the FSDP of Llama 3 (Dubey et al. 2024 Sec. 3.3.2: optimizer states and
+    # gradients sharded, weights kept after the forward pass, with PP 16; PyTorch FSDP + pipelining).
+    valid &= (zero <= 1) | (pp == 1) | ((zero == 2) & (fixed.get("zero") == 2))
     valid &= (zero != 4) | (dp > 1)   # hybrid sharding needs replicas to shard over
     if not valid.any():
         raise InputError("layout", fixed or "any",

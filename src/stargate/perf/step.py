@@ -12,6 +12,7 @@ the dense peak (``catalog/calibration.toml``); memory-bound work runs at HBM ban
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -87,6 +88,74 @@ class StepBreakdown:
     mfu: np.ndarray
     hfu: np.ndarray
     tokens_per_s: np.ndarray
+
+
+def ranks_per_domain(hw: Hardware, tp, cp, dp, ep, n_ranks) -> np.ndarray | float:
+    """Ranks of a job in each scale-up domain under ``hw.placement`` (see hardware.PLACEMENTS).
+
+    "packed" fills every domain (``scaleup_domain`` ranks). "aligned" hosts u * 2^floor(log2(floor(D / u)))
+    ranks per domain of D, u the largest of the TP, TP x CP, EP and TP x CP x DP groups that fits in D:
+    64 of the 72 GPUs of an NVL72 for power-of-two groups of 8 to 64 ranks, 8 of an 8-GPU node.
+    A job of at most D ranks sits in one domain. Arrays of ranks per layout.
+    """
+    dom = float(hw.scaleup_domain)
+    tp, cp, dp, ep, n_ranks = (np.asarray(a, dtype=np.float64) for a in (tp, cp, dp, ep, n_ranks))
+    if hw.placement == "packed":
+        return np.minimum(n_ranks, dom)
+    tpcp = tp * cp
+    u = np.maximum(np.maximum(tp * (tp <= dom), tpcp * (tpcp <= dom)),
+                   np.maximum(ep * (ep <= dom), (tpcp * dp) * (tpcp * dp <= dom)))
+    _, exponent = np.frexp(np.floor(dom / np.maximum(u, 1.0)))   # k = m 2^e, 0.5 <= m < 1: 2^(e-1) <= k
+    return np.minimum(np.ldexp(np.maximum(u, 1.0), exponent - 1), n_ranks)
+
+
+def straddle_fraction(span: int, ranks_per_dom: int) -> float:
+    """Share of a job's groups of ``span`` consecutive ranks that straddle a domain boundary when every
+    domain holds ``ranks_per_dom`` ranks, filled from the first (a long job).
+
+    In one period of lcm(span, R) ranks lie lcm / span groups and lcm / R - 1 boundaries that fall inside a
+    group (every boundary but the period's last): span / R - span / lcm. A group wider than a domain always
+    straddles. 16 ranks in a packed NVL72 (R = 72): 1 group in 9 (a boundary every 4.5 groups, every
+    second one between two groups); 4 or 8 ranks in 72, or 16 in an aligned 64: none.
+    """
+    if span > ranks_per_dom:
+        return 1.0
+    return span / ranks_per_dom - span / math.lcm(span, ranks_per_dom)
+
+
+def _power_of_two(domain: int, *sizes: np.ndarray) -> bool:
+    """Whether ``domain`` and every entry of ``sizes`` are powers of two (frexp mantissa exactly 1/2)."""
+    if domain & (domain - 1):
+        return False
+    return all(bool((np.frexp(a)[0] == 0.5).all()) for a in sizes)
+
+
+def _gcd(per_dom, span, inside):
+    """gcd(per_dom, span) of float arrays: the smaller where one divides the other (``inside``: span divides
+    per_dom), else the integer gcd (non-power-of-two layouts only, so the common path stays cheap)."""
+    piece = np.minimum(per_dom, span)
+    ratio = span / per_dom
+    rest = ~(inside | (ratio == np.floor(ratio)))
+    if rest.any():
+        exact = np.gcd(np.broadcast_to(np.rint(per_dom), np.shape(span)).astype(np.int64),
+                       np.rint(span).astype(np.int64))
+        piece = np.where(rest, exact.astype(np.float64), piece)
+    return piece
+
+
+def _held(micro, pp, vpp):
+    """Micro-batches of activations the first, second and last pipeline stage hold at their peak (whole
+    stages' worth), as a function of the stage index r.
+
+    1F1B (Narayanan et al. SC'21 Sec. 2.2.1): stage r runs pp - r - 1 warm-up forwards, so it holds
+    min(m, pp - r). Interleaved (Megatron-Core ``forward_backward_pipelining_with_interleaving``): stage r
+    runs 2 (pp - r - 1) + (v - 1) pp warm-up forwards of model chunks (1/v stage each), at most all
+    m v, and holds one more: at most the m micro-batches of the step. Both are
+    min(m v, (v - 1) pp + 1 + k (pp - r - 1)) / v with k = 1 (1F1B, v = 1) or 2 (interleaved).
+    """
+    chunks, base, k = micro * vpp, (vpp - 1) * pp + 1, 1.0 + (vpp > 1)
+    return (np.minimum(chunks, base + k * (pp - 1)) / vpp, np.minimum(chunks, base + k * (pp - 2)) / vpp,
+            np.minimum(chunks, base) / vpp)
 
 
 def _ring_time(volume_bytes, group, byte_s, latency_s):
@@ -168,7 +237,7 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     elem_bytes_per_hidden = c.elementwise_bytes_per_hidden + moe_share * MOE_ROUTING_BYTES * spec.top_k
     t_elem = elem_bytes_per_hidden * h * tokens / tp / hbm
     t_fwd_layer = t_lin + t_attn + t_elem + c.layer_overhead_s
-    t_recompute = np.select([rc == 2, rc == 1], [t_fwd_layer, t_attn], 0.0)
+    t_recompute = np.where(rc == 2, t_fwd_layer, np.where(rc == 1, t_attn, 0.0))  # np.where: faster than select
     t_logits = 3 * logit_flop / bf16_rate
     compute_mb = layers_rank * (3 * t_fwd_layer + t_recompute) + t_logits
     if dualpipe:  # the overlap costs the streaming multiprocessors that drive the communication
@@ -177,40 +246,58 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     # --- communication: which link each group crosses -------------------------------------------
     nic = hw.scaleout_byte_s * hw.eff.net_eff
     nvl = hw.scaleup_byte_s * hw.eff.net_eff
-    dom = hw.scaleup_domain
+    # ranks of the job in each scale-up domain; with a power-of-two domain and power-of-two groups both
+    # policies fill the domain and every divisibility test is a comparison (the common, fast path)
+    all_pow2 = _power_of_two(hw.scaleup_domain, tp, cp, dp, ep)
+    per_dom = np.minimum(n_gpus, float(hw.scaleup_domain)) if all_pow2 else ranks_per_domain(hw, tp, cp, dp, ep, n_gpus)
 
     def link(span, stride=1.0):
-        """Bandwidth per rank and latency of a group of ``span / stride`` ranks spaced ``stride`` apart.
+        """Bandwidth per rank, latency and inside flag of the groups of ``span / stride`` ranks spaced
+        ``stride`` apart, each covering ``span`` consecutive ranks, with ``per_dom`` ranks per domain.
 
-        Inside the scale-up domain: the NVLink/ICI share of each rank. Across domains, the group's ranks
-        in one node share the node's NICs between them (NCCL runs one ring per NIC), so a rank's
-        effective bandwidth is its NIC times the number of group members per node.
+        A group is inside when every group of its kind sits in one domain (``span`` divides ``per_dom``):
+        the NVLink/ICI share of each rank. Otherwise the slowest group sets the pace: its smallest piece in
+        one domain holds gcd(per_dom, span) consecutive ranks, whose group members share their NICs
+        (NCCL runs one ring per NIC), so a rank's bandwidth is its NIC times those members, at most the
+        scale-up share.
         """
-        inside = span <= dom
-        per_node = np.clip(dom / stride, 1.0, span / stride)
-        return np.where(inside, nvl, nic * per_node), np.where(inside, SCALEUP_LATENCY_S, SCALEOUT_LATENCY_S)
+        if all_pow2:   # powers of two: a group divides the domain's ranks iff it is no larger; gcd = the smaller
+            inside = span <= per_dom
+            piece = np.minimum(per_dom, span)
+        else:
+            ratio = per_dom / span
+            inside = (ratio >= 1.0) & (ratio == np.floor(ratio))
+            piece = _gcd(per_dom, span, inside)
+        members = np.maximum(np.floor(piece / stride), 1.0)
+        across = np.minimum(nic * members, nvl)
+        share = inside.astype(np.float64)   # arithmetic blends: cheaper than np.where on large arrays
+        return (across + share * (nvl - across), SCALEOUT_LATENCY_S + share * (SCALEUP_LATENCY_S - SCALEOUT_LATENCY_S),
+                inside)
 
-    bw_tp, lat_tp = link(tp)
+    bw_tp, lat_tp, _ = link(tp)
     passes = 2 + (rc == 2)                                        # forward, backward (+ recomputed forward)
     tp_vol = 4 * (tp - 1) / tp * tokens * h * ACT_BYTES           # 2 reduce-scatter + 2 all-gather per pass
     t_tp = passes * layers_rank * _ring_time(tp_vol, tp, bw_tp, 4 * lat_tp)
-    bw_cp, lat_cp = link(tp * cp, tp)
+    bw_cp, lat_cp, _ = link(tp * cp, tp)
     kv_bytes = tokens * 2 * spec.kv_heads * spec.head_dim * ACT_BYTES / tp
     t_cp_raw = 2 * layers_rank * _ring_time((cp - 1) * kv_bytes, cp, bw_cp, lat_cp)
     t_cp = np.maximum(0.0, t_cp_raw - 2 * layers_rank * t_attn)    # ring attention overlaps with compute
     # all-to-all (dispatch + combine, forward and backward) on the links it crosses (stargate.perf.moe):
     # copies to ranks of the same scale-up domain over NVLink/ICI, the others over the NIC, concurrently
     if spec.is_moe:
-        local_copies, remote_copies = routed_copies(ep, dom, spec.top_k, routing.node_limit)
+        # an EP group of ep consecutive ranks splits into pieces of gcd(per_dom, ep) ranks per domain
+        _, _, ep_inside = link(ep)
+        ep_piece = np.minimum(per_dom, ep) if all_pow2 else _gcd(per_dom, ep, ep_inside)
+        local_copies, remote_copies = routed_copies(ep, ep_piece, spec.top_k, routing.node_limit)
         routed_bytes = tokens * h / tp * imbalance                 # per copy and byte of payload
         a2a_bytes = dispatch_bytes(precision) + BF16_BYTES + 2 * BF16_BYTES  # fwd dispatch + combine, bwd both
         t_a2a = np.maximum(local_copies * routed_bytes * a2a_bytes / nvl,
                            remote_copies * routed_bytes * a2a_bytes / nic)
-        lat_ep = np.where(ep <= dom, SCALEUP_LATENCY_S, SCALEOUT_LATENCY_S)
+        lat_ep = np.where(ep_inside, SCALEUP_LATENCY_S, SCALEOUT_LATENCY_S)
         t_ep = np.where(ep > 1, layers_rank * moe_share * (t_a2a + 4 * lat_ep * (ep - 1)), 0.0)
     else:
         t_ep = np.zeros_like(tp)
-    bw_pp, lat_pp = link(2 * tp * cp * dp, 2 * tp * cp * dp)     # stage neighbours are tp*cp*dp ranks apart
+    bw_pp, lat_pp, _ = link(2 * tp * cp * dp, 2 * tp * cp * dp)     # stage neighbours are tp*cp*dp ranks apart
     p2p_bytes = tokens * h * ACT_BYTES / tp
     t_pp = np.where(pp > 1, 2 * vpp * (p2p_bytes / bw_pp + lat_pp), 0.0)
     # DualPipe (DeepSeek-V3 Sec. 3.2.1) hides the all-to-all and the stage-to-stage sends behind the
@@ -233,7 +320,7 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     params_rank = dense_rank + expert_rank
     d_dense = dp * cp
     d_expert = np.maximum(np.floor(tp * d_dense / ep), 1.0)
-    bw_dp, lat_dp = link(tp * cp * dp, tp * cp)
+    bw_dp, lat_dp, dp_inside = link(tp * cp * dp, tp * cp)
     grad_vol = 2 * ACT_BYTES * ((d_dense - 1) / d_dense * dense_rank + (d_expert - 1) / d_expert * expert_rank)
     t_dp = _ring_time(grad_vol, d_dense, bw_dp, 2 * lat_dp)
     gather_vol = (d_dense - 1) / d_dense * params_rank * WEIGHT_BYTES
@@ -241,17 +328,21 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     # interleaved with compute, and do not get the node-shared NIC speed-up of one big bucketed all-reduce:
     # Narayanan et al. (SC'21) Table 2 shows the ZeRO-3 step time fixed by model size, not by GPU count,
     # at about one NIC per rank (174.6B: 65 s at 768 and 1,536 GPUs; 529.6B: 3x that).
-    bw_gather = np.where(tp * cp * dp <= dom, nvl, nic)
+    bw_gather = np.where(dp_inside, nvl, nic)
     t_gather = micro * 3 * _ring_time(gather_vol, d_dense, bw_gather, lat_dp)
     backward_last = layers_rank * 2 * t_fwd_layer
     # hybrid sharding (HSDP, MiCS, MaxText FSDP in a slice + DP across slices): ZeRO-3 over the data-parallel
     # ranks inside one scale-up domain, replicas across domains all-reduce their gradient shard once a step.
     # The shard group is a divisor of the data-parallel ranks that fits in the domain (the larger of the
     # common divisors with the domain's rank count and with its largest power of two).
-    fit_in_domain = np.maximum(np.floor(dom / tp), 1.0).astype(np.int64)
-    pow2 = 2 ** np.floor(np.log2(fit_in_domain)).astype(np.int64)
-    dp_int = d_dense.astype(np.int64)
-    shard_hybrid = np.maximum(np.gcd(dp_int, fit_in_domain), np.gcd(dp_int, pow2)).astype(np.float64)
+    # (integer gcds are slow: computed for the HSDP layouts only, 1 elsewhere where nothing reads it)
+    shard_hybrid = np.ones_like(tp)
+    hsdp = np.flatnonzero(zero == 4)
+    if hsdp.size:
+        fit_in_domain = np.maximum(np.floor(np.broadcast_to(per_dom, tp.shape)[hsdp] / tp[hsdp]), 1.0).astype(np.int64)
+        pow2 = 2 ** np.floor(np.log2(fit_in_domain)).astype(np.int64)
+        dp_int = d_dense[hsdp].astype(np.int64)
+        shard_hybrid[hsdp] = np.maximum(np.gcd(dp_int, fit_in_domain), np.gcd(dp_int, pow2))
     t_gather_hybrid = micro * 3 * _ring_time((shard_hybrid - 1) / shard_hybrid * params_rank * WEIGHT_BYTES,
                                              shard_hybrid, nvl, SCALEUP_LATENCY_S)
     replicas = d_dense / shard_hybrid
@@ -259,33 +350,54 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
                               nic, 2 * SCALEOUT_LATENCY_S)
     overlap_gather = c.zero3_overlap * micro * compute_mb
     hide_grads = c.dp_overlap * backward_last
-    exposed_dp = np.select(
-        [zero == 3, zero == 4],
-        [np.maximum(0.0, t_gather - overlap_gather),
-         np.maximum(0.0, t_gather_hybrid - overlap_gather) + np.maximum(0.0, t_replica_ar - hide_grads)],
-        np.maximum(0.0, t_dp - hide_grads))
-    shard = np.select([zero == 4, zero >= 1], [shard_hybrid, d_dense], 1.0)
+    # ZeRO-2 keeps only its gradient shard, so every micro-batch reduce-scatters its gradients (half an
+    # all-reduce) and the step ends with one all-gather of the updated weights: (m + 1) / 2 all-reduce
+    # volumes, as DeepSpeed's ZeRO-2 under gradient accumulation and the FSDP of Llama 3 (Dubey et al. 2024
+    # Sec. 3.3.2: optimizer states and gradients sharded). The m - 1 early reduce-scatters run behind the
+    # following micro-batches' compute as FSDP's layer-wise traffic does (the calibrated ZeRO-3 overlap);
+    # the last one and the all-gather are exposed as ZeRO-1's all-reduce.
+    t_dp_zero2 = (micro + 1) / 2 * t_dp
+    exposed_zero2 = np.maximum(0.0, (micro - 1) / 2 * t_dp - overlap_gather) + np.maximum(0.0, t_dp - hide_grads)
+    z2, z3, z4 = zero == 2, zero == 3, zero == 4
+    exposed_dp = np.where(z3, np.maximum(0.0, t_gather - overlap_gather), np.where(
+        z4, np.maximum(0.0, t_gather_hybrid - overlap_gather) + np.maximum(0.0, t_replica_ar - hide_grads),
+        np.where(z2, exposed_zero2, np.maximum(0.0, t_dp - hide_grads))))
+    shard = np.where(z4, shard_hybrid, np.where(zero >= 1, d_dense, 1.0))
     t_opt = OPTIMIZER_TRAFFIC_BYTES * params_rank / shard / hbm
-    dp_total = np.select([zero == 3, zero == 4], [t_gather, t_gather_hybrid + t_replica_ar], t_dp)
+    dp_total = np.where(z3, t_gather, np.where(z4, t_gather_hybrid + t_replica_ar, np.where(z2, t_dp_zero2, t_dp)))
     step = pipeline + exposed_dp + t_opt
 
-    # --- memory per accelerator ------------------------------------------------------------------
-    state = params_rank * np.select(
-        [zero == 0, zero == 1, zero == 2, zero >= 3],
-        [WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES,
-         WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES / shard,
-         WEIGHT_BYTES + (GRAD_BYTES + OPTIMIZER_BYTES) / shard,
-         (WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES) / shard])
+    # --- memory per accelerator: the fullest of the first, a middle and the last pipeline stage -----
+    # Layer split: where the busiest stage's ceil(L / pp) layers leave slots free, the first stage (the one
+    # with the most micro-batches in flight) and then the last give up one layer each to the embedding and
+    # to the output layer and loss (Megatron-Core account_for_embedding/loss_in_pipeline_split; Llama 3,
+    # Dubey et al. 2024 Sec. 3.3.2: "we reduce one Transformer layer each from the first and the last
+    # stages", 126 layers + 2 = 8 on each of 16 stages).
+    slack = pp * layers_rank - n_layers
+    n_first = layers_rank - (slack >= 1)
+    n_last = layers_rank - (slack >= 2)
+    layer_rank = (lp.attention + (1 - moe_share) * lp.mlp_dense) / tp + (
+        moe_share * (spec.experts / ep + spec.shared_experts / tp) * lp.expert if spec.is_moe else 0.0)
+    # bytes per parameter: ZeRO-1 shards the optimizer, ZeRO-2 also the gradients, ZeRO-3/HSDP everything
+    sharded = np.where(zero >= 3, WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES,
+                       np.where(z2, GRAD_BYTES + OPTIMIZER_BYTES, np.where(zero == 1, OPTIMIZER_BYTES, 0.0)))
+    bytes_param = WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES - sharded + sharded / shard
     gathered = np.where((zero >= 3) & (shard > 1), 2 * WEIGHT_BYTES * params_rank * pp / n_layers, 0.0)  # 2 layers
     # FP8/FP4 training (Transformer Engine) saves the matmul inputs in 8 bits: half their bf16 bytes
     act_coeff = ACTIVATION_COEFF - (LINEAR_INPUT_COEFF / 2 if precision in ("fp8", "fp4") else 0.0)
     act_layer = act_coeff * tokens * h / tp
-    stored = np.where(rc == 2, 2 * tokens * h / tp, act_layer)
-    in_flight = np.minimum(micro, pp) * (1 + np.where(vpp > 1, (pp - 1) / (pp * vpp), 0.0))
-    activations = in_flight * layers_rank * stored + np.where(rc == 2, act_layer, 0.0)
+    stored = np.where(rc == 2, 2 * tokens * h / tp, act_layer)   # per layer and micro-batch in flight
     # logits in bf16 plus the fp32 copy the cross-entropy works on (Megatron-LM vocab-parallel loss) [B]
     logits_mem = tokens * spec.vocab * (ACT_BYTES + 4.0) / tp
-    memory = state + gathered + activations + logits_mem
+    emb_rank = lp.embedding / tp
+    single = (pp == 1).astype(np.float64)   # one stage holds both embeddings and the loss
+    held_first, held_second, held_last = _held(micro, pp, vpp)
+    layer_bytes, emb_bytes = layer_rank * bytes_param, emb_rank * bytes_param
+    first = n_first * (layer_bytes + held_first * stored) + emb_bytes * (1 + single) + single * logits_mem
+    middle = layers_rank * (layer_bytes + held_second * stored) * (pp >= 3)
+    last = (n_last * (layer_bytes + held_last * stored) + emb_bytes + logits_mem) * (pp >= 2)
+    # full recomputation rebuilds one layer's activations at a time during the backward pass
+    memory = np.maximum(np.maximum(first, middle), last) + gathered + np.where(rc == 2, act_layer, 0.0)
     fits = memory <= hw.usable_hbm_bytes
 
     # --- utilisation -----------------------------------------------------------------------------
