@@ -57,13 +57,13 @@ def test_plan_fits_80_columns():
 
 def test_search_shows_whole_step_times_and_mfu():
     from stargate import catalog
-    from stargate.perf import Hardware, load_calibration, search
+    from stargate.perf import search
+    from stargate.performance import step_hardware
     from stargate.workload import ModelSpec
 
     text = run80("search", "--top", "3")
     best = search(ModelSpec.from_catalog(catalog.model("llama-3.1-405b")),
-                  Hardware.from_catalog(catalog.accelerator("h100-sxm"), load_calibration()), 16384, 2048,
-                  top=3).ranked[0]
+                  step_hardware(catalog.accelerator("h100-sxm"))[0], 16384, 2048, top=3).ranked[0]
     first = next(line for line in text.splitlines() if line.lstrip().startswith(str(best.layout["tp"]) + " "))
     assert f"{best.step_s:.2f}" in first.split() and f"{best.mfu:.1%}" in first.split()
 

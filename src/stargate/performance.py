@@ -8,16 +8,64 @@ and wall-clock time adds failures and checkpoints (:mod:`stargate.goodput`) when
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from stargate.catalog import Accelerator
 from stargate.cluster import Cluster
 from stargate.errors import InputError, require_range
 from stargate.perf import Hardware, StepPrediction, load_calibration, search
+from stargate.perf.precision import decimal_year
+from stargate.perf.vintage import apply_vintage
 from stargate.workload import Workload
 
 SECONDS_PER_DAY = 86_400.0
 JOB_SIZE_STEPS = 8  # job sizes tried: m x 2^j GPUs for m = 8..15 (8 steps an octave, at most 12.5 % apart)
+
+
+@dataclass(frozen=True)
+class SoftwareVintage:
+    """The software a planned run trains with: its date and the factor its family's trend applies."""
+
+    date: str      # "YYYY-MM"
+    basis: str     # "given in scenario" or "default: today"
+    family: str
+    factor: float  # the calibrated matmul efficiency is multiplied by this (after the MAMF cap) [-]
+    trend: str     # the trend behind the factor (the calibration's [vintage.<family>])
+
+
+def software_month(date: str | None) -> tuple[str, str]:
+    """(``"YYYY-MM"``, basis) of a planned run's software: ``date`` as given, else this month."""
+    if date is not None:
+        return date, "given in scenario"
+    return dt.date.today().strftime("%Y-%m"), "default: today"
+
+
+def step_hardware(accelerator: Accelerator, software_date: str | None = None, scaleup_domain: int | None = None,
+                  scaleout_gbit_s: float | None = None) -> tuple[Hardware, SoftwareVintage]:
+    """The step model's :class:`Hardware` for a planned run, with its software at ``software_date``.
+
+    The one place the planning path builds it: the calibration (a ``--calibration FILE`` override included)
+    gives the family's efficiencies, its software trend (:func:`stargate.perf.vintage.apply_vintage`, as the
+    validation of each published run does at the run's date) and its MAMF cap. ``software_date`` is
+    ``"YYYY-MM"``, None = this month; after the family's latest measured date the trend is flat.
+    """
+    calibration = load_calibration()
+    base = Hardware.from_catalog(accelerator, calibration, scaleup_domain, scaleout_gbit_s)
+    date, basis = software_month(software_date)
+    mamf = calibration.mamf_fraction.get(base.family)
+    hw = apply_vintage(base, decimal_year(date), mamf, calibration.vintage)
+    factor = hw.eff.matmul_eff / base.eff.matmul_eff
+    trend = calibration.vintage.get(base.family)
+    if trend is None:
+        why = f"no software trend calibrated for {base.family}"
+    else:
+        why = (f"{base.family} software +{100 * trend.gain_per_year:.1f} %/yr from {trend.ref_year:.1f}, "
+               f"flat after {trend.latest_year:.1f}")
+        if mamf is not None and hw.eff.matmul_eff >= mamf - 1e-12 and factor > 1.0:
+            why += f", capped at the MAMF {mamf:.2f}"
+    return hw, SoftwareVintage(date, basis, base.family, factor, why + " (calibration [vintage])")
 
 
 @dataclass(frozen=True)
@@ -30,12 +78,17 @@ class PerformanceResult:
     best: StepPrediction | None
     layouts_evaluated: int
     layouts_feasible: int
+    software: SoftwareVintage | None = None  # the software date and its factor (None: MFU given)
 
 
 def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None = None,
                         fixed_layout: dict[str, int] | None = None,
-                        goodput: Callable[[int, float], float] | None = None) -> PerformanceResult:
+                        goodput: Callable[[int, float], float] | None = None,
+                        software_date: str | None = None) -> PerformanceResult:
     """The run's MFU: ``mfu`` if given, else the step model's best layout and job size on the cluster.
+
+    The step model's matmul efficiency is that of the software at ``software_date`` (``"YYYY-MM"``, None =
+    today; :func:`step_hardware`).
 
     A fixed global batch cannot keep an arbitrary number of GPUs busy (pipeline bubbles grow as
     micro-batches per replica shrink), so job sizes on a fixed ladder (``m x 2^j`` GPUs, m = 8..15) up
@@ -52,8 +105,8 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
                          f"must be given for {workload.name}: its shape is unpublished, so MFU cannot be predicted")
     spec = workload.spec
     seqs = _round_batch(workload.global_batch_tokens / spec.seq_len)
-    hw = Hardware.from_catalog(cluster.accelerator, load_calibration(), cluster.scaleup_domain,
-                               cluster.scaleout_gbit_s or None)
+    hw, software = step_hardware(cluster.accelerator, software_date, cluster.scaleup_domain,
+                                 cluster.scaleout_gbit_s or None)
     best: PerformanceResult | None = None
     best_score = 0.0
     peak_per_gpu = cluster.peak_flop_s(workload.precision) / cluster.n_gpus
@@ -74,7 +127,8 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
             best_score = score
             source = (f"predicted: best of {result.feasible:,} fitting layouts on {n:,} GPUs "
                       "(stargate.perf, calibrated on dev.csv)")
-            best = PerformanceResult(result.best.mfu, source, n, result.best, result.evaluated, result.feasible)
+            best = PerformanceResult(result.best.mfu, source, n, result.best, result.evaluated, result.feasible,
+                                     software)
     if best is None:
         if last_error is None:
             raise InputError("cluster.count", cluster.n_gpus, "too small for the pinned layout")

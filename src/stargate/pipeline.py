@@ -211,7 +211,7 @@ def train(scenario: Scenario, workload: Workload | None = None, cluster: Cluster
         return largest_run(scenario, cluster, scenario.workload.run_days)
     goodput = _goodput_model(workload, cluster)
     performance = predict_performance(workload, cluster, scenario.performance.mfu,
-                                      scenario.performance.fixed_layout(), goodput)
+                                      scenario.performance.fixed_layout(), goodput, scenario.workload.software_date)
     ideal_s = workload.training_flop / (performance.mfu * cluster.peak_flop_s(workload.precision)
                                         * performance.n_gpus_used / cluster.n_gpus)
     training = estimate_training(workload, cluster, performance, goodput(performance.n_gpus_used, ideal_s))

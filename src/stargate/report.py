@@ -126,10 +126,11 @@ def _top_layouts(result: PlanResult, top: int = 5) -> list[Any]:
     if perf.best is None:
         return []
     try:
-        from stargate.perf import Hardware, load_calibration, search
-        from stargate.performance import _round_batch
+        from stargate.perf import search
+        from stargate.performance import _round_batch, step_hardware
 
-        hw = Hardware.from_catalog(cl.accelerator, load_calibration(), cl.scaleup_domain, cl.scaleout_gbit_s or None)
+        hw, _ = step_hardware(cl.accelerator, perf.software.date if perf.software else None, cl.scaleup_domain,
+                              cl.scaleout_gbit_s or None)
         seqs = _round_batch(wl.global_batch_tokens / wl.spec.seq_len)
         found = search(wl.spec, hw, perf.n_gpus_used, seqs, wl.precision,
                        fixed=result.scenario.performance.fixed_layout(), top=top)

@@ -7,6 +7,7 @@ unknown catalog key) into an :class:`~stargate.errors.InputError` with a one-lin
 
 from __future__ import annotations
 
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -33,6 +34,19 @@ from stargate.supply_section import SupplySection
 class _Section(BaseModel):
     # strict: `count = true` (or YAML `yes`) is not 1 and "450000" is not a number; ints stay valid floats
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+SOFTWARE_DATE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+SOFTWARE_YEARS = (2010, 2100)
+
+
+def check_software_date(value: object) -> str:
+    """``value`` if it is a month ``"YYYY-MM"`` (years :data:`SOFTWARE_YEARS`), else ValueError saying so."""
+    match = SOFTWARE_DATE.fullmatch(value) if isinstance(value, str) else None
+    if match is None or not SOFTWARE_YEARS[0] <= int(match[1]) <= SOFTWARE_YEARS[1]:
+        raise ValueError(f'must be a month as a string "YYYY-MM" (e.g. "2026-06"), years {SOFTWARE_YEARS[0]}-'
+                         f"{SOFTWARE_YEARS[1]}; default: today")
+    return value
 
 
 class ModelShape(_Section):
@@ -81,6 +95,14 @@ class WorkloadSection(_Section):
     global_batch_tokens: float | None = Field(
         default=None, gt=0, le=1e10,
         description="Tokens per step; default: the model's published batch, else the batch law's")
+    software_date: str | None = Field(
+        default=None, description='Software release the run trains with, "YYYY-MM" (the step model\'s per-family '
+        "software trend, flat after the family's latest measured date); default: today")
+
+    @field_validator("software_date", mode="before")
+    @classmethod
+    def _month(cls, value: object) -> object:
+        return None if value is None else check_software_date(value)
 
     @field_validator("model")
     @classmethod

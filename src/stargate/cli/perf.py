@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -30,24 +31,37 @@ def search_command(
     precision: Annotated[str, typer.Option(help="bf16, fp16, fp8 or fp4")] = "bf16",
     top: Annotated[int, typer.Option(help="Layouts to show", min=1, max=10_000)] = 5,
     json_out: Annotated[bool, typer.Option("--json", help="Print the ranked layouts as JSON")] = False,
+    software_date: Annotated[str | None, typer.Option(
+        "--software-date", help="Software release, YYYY-MM (the family's software trend); default: today")] = None,
 ) -> None:
     """Rank every valid parallel layout of a model on a cluster by predicted step time."""
     from stargate import catalog
-    from stargate.perf import Hardware, load_calibration, search
+    from stargate.perf import search
     from stargate.perf.search import BREAKDOWN_FIELDS
+    from stargate.performance import step_hardware
+    from stargate.scenario import check_software_date
     from stargate.workload import ModelSpec
 
     if precision not in ("bf16", "fp16", "fp8", "fp4"):
         raise InputError("precision", precision, "one of bf16, fp16, fp8, fp4")
+    if software_date is not None:
+        try:
+            check_software_date(software_date)
+        except ValueError as err:
+            raise InputError("--software-date", software_date, str(err)) from None
     spec = ModelSpec.from_catalog(catalog.model(model), seq_len=seq_len)
-    hw = Hardware.from_catalog(catalog.accelerator(accelerator), load_calibration())
+    hw, software = step_hardware(catalog.accelerator(accelerator), software_date)
+    if software_date is not None:
+        software = replace(software, basis="given (--software-date)")
     result = search(spec, hw, gpus, batch_seqs, precision, top=top)
     if json_out:
         emit_json(to_json({"evaluated": result.evaluated, "feasible": result.feasible,
-                           "ranked": [vars(p) for p in result.ranked]}))
+                           "software": vars(software), "ranked": [vars(p) for p in result.ranked]}))
         return
     console.print(f"{spec.name} on {gpus:,} x {accelerator}, batch {batch_seqs:,} x {spec.seq_len:,} tokens "
-                  f"({result.evaluated:,} layouts, {result.feasible:,} fit)", highlight=False)
+                  f"({result.evaluated:,} layouts, {result.feasible:,} fit); software {software.date}"
+                  f"{' (today)' if software_date is None else ''}, matmul efficiency × {software.factor:.3f}",
+                  highlight=False)
     table = fitted_table("", [(c, "num") for c in ("tp", "pp", "dp", "cp", "ep", "vpp", "mb", "recomp", "zero",
                                                    "step\ns", "MFU", "mem\nGB", "comm\ns", "bubble\ns")])
     for p in result.ranked:

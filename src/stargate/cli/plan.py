@@ -180,20 +180,25 @@ def print_deployment(result: PlanResult, cite: _Sources) -> None:
         label, fmt = DEPLOYMENT_LABELS[name]
         field = SCENARIO_FIELDS[name]
         table.add_row(label, "—" if value is None else fmt.format(value), basis + " " + cite.ref(notes.get(field, "")))
+    software = result.performance.software
+    if software is not None:  # the step model's software (none when the MFU is given)
+        table.add_row("software date", software.date,
+                      software.basis + " " + cite.ref(notes.get("workload.software_date", "")))
+        table.add_row("software factor", f"× {software.factor:.3f}", "on the matmul efficiency: " + software.trend)
     console.print(table)
 
 
 def frontier_variant(scenario: Scenario, run_days: float | None, training_flop: float | None) -> Scenario:
     """The scenario with its workload replaced by a frontier run of ``run_days`` or ``training_flop``.
 
-    The laws, precision, sequence length and batch settings of the scenario's workload are kept.
+    The laws, precision, sequence length, batch settings and software date of the scenario's workload are kept.
     """
     from stargate.scenario import scenario_from_dict
 
     if run_days is not None and training_flop is not None:
         raise InputError("--largest-run-days", run_days, "give --largest-run-days or --run-flop, not both")
     kept = scenario.workload.model_dump(include={"scaling_law", "batch_law", "max_batch_tokens", "precision",
-                                                 "seq_len", "global_batch_tokens"}, exclude_none=True)
+                                                 "seq_len", "global_batch_tokens", "software_date"}, exclude_none=True)
     size = {"run_days": run_days} if run_days is not None else {"training_flop": training_flop}
     data = scenario.model_dump(mode="json", exclude_none=True)
     data["workload"] = kept | size

@@ -20,7 +20,7 @@ from unittest import mock
 from stargate import pipeline
 from stargate.economics import cost_data
 from stargate.goodput import reliability_data
-from stargate.performance import estimate_training
+from stargate.performance import estimate_training, software_month
 from stargate.pipeline import PlanResult, TrainingRun
 from stargate.scenario import Scenario
 from stargate.whatif.overrides import apply_overrides, catalog_patched, split_overrides
@@ -113,12 +113,15 @@ _original_simulate = pipeline.simulate
 
 def _training_key(scenario: Scenario) -> str:
     """Everything the training stage reads: the workload, cluster (but its price), performance and sources
-    of the scenario, the reliability catalog (goodput) and the step model's calibration."""
+    of the scenario, the reliability catalog (goodput), the step model's calibration (its software trends
+    included) and the software date (the month it resolves to: a default of "today" moves)."""
     parts = scenario.model_dump(mode="json", include={"workload", "cluster", "performance", "sources"},
                                 exclude={"cluster": {"price_usd_per_gpu"}})  # the price is read by economics only
     from stargate.perf import calibration  # the module attribute: a --calibration FILE override is seen
 
-    return json.dumps([parts, reliability_data(), repr(calibration.load_calibration())], sort_keys=True, default=str)
+    software = software_month(scenario.workload.software_date)[0]
+    return json.dumps([parts, software, reliability_data(), repr(calibration.load_calibration())], sort_keys=True,
+                      default=str)
 
 
 def seed_training_cache(scenario: Scenario, run: TrainingRun) -> None:

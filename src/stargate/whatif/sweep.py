@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from stargate.errors import InputError
+from stargate.performance import software_month
 from stargate.scenario import Scenario, default_scenario, load_scenario
 from stargate.whatif.headline import cached_train, evaluate, seed_training_cache
 from stargate.whatif.overrides import apply_overrides, check_catalog_path, split_overrides
@@ -99,7 +100,9 @@ def make_design(data: dict[str, Any]) -> Design:
         raise InputError("design.samples", samples, f"an integer >= 1 for method = {method!r}")
     rows = _rows(method, fields, samples, seed)
     _validate(base, rows)
-    canon = json.dumps([base.model_dump(mode="json"), method, samples, seed, chunk_size, fields],
+    # the software month too: a default of "today" moves, and a resume in another month must not reuse chunks
+    software = software_month(base.workload.software_date)[0]
+    canon = json.dumps([base.model_dump(mode="json"), software, method, samples, seed, chunk_size, fields],
                        sort_keys=True, default=str)
     return Design(base, rows, chunk_size, hashlib.sha256(canon.encode()).hexdigest()[:12])
 
