@@ -4,11 +4,11 @@ The full-year figures are pinned (cost in M$/yr, every capacity above 5 % of the
 solves of the same problems; ``STARGATE_SLOW_TESTS=1`` re-solves them (0.5-3 min per storage mix on
 2 cores). Target: 16 linked representative days within 1 % of the full-year cost and 10 % of each
 capacity; mixes that miss it default to the full year (``mode = "full_year"`` in mixes.toml) or are
-marked as known failures with the measured gap.
+marked as known failures with the measured gap (capacities only: every default solve meets the cost).
 """
 
 import os
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pytest
 
@@ -30,12 +30,13 @@ FULL_YEAR = {  # mix: (total cost M$/yr, capacities MW) of the 8,760-hour solve,
     "least_cost": (349.662, {"grid": 837.3, "gas_cc": 284.0, "pv": 356.1, "wind": 822.5}),
     "offgrid_gas": (505.532, {"gas_engine": 1020.0, "battery": 179.0}),
 }
-# measured with 16 linked days (cost error; the capacity furthest off)
+# measured with 16 linked days: the capacity furthest off, and what that capacity costs on the full year
 KNOWN_GAPS = {
-    "renewables_gas": "-2.5 % cost; battery -27 %, gas_turbine +27 % (smoothed net load)",
-    "least_cost": "-1.4 % cost; gas_cc -14 % (CC sized on the net-load duration curve)",
+    "renewables_gas": "battery -29 %, gas_turbine +34 % (cost -0.27 %); on the full year a battery 27 % smaller "
+                      "costs +0.03 %: the battery/turbine split is set by 0.03 % of the cost",
+    "least_cost": "gas_cc -26 % (cost -0.50 %); on the full year a CC 14 % smaller costs +0.02 %: the CC/grid "
+                  "split is set by 0.02 % of the cost",
 }
-
 
 @lru_cache(maxsize=1)
 def _campus():
@@ -57,16 +58,26 @@ def test_every_shipped_mix_has_a_full_year_reference():
     assert set(FULL_YEAR) == set(mixes())
 
 
+@cache
+def _default_solve(name):
+    return solve_lp(_problem(name, 16))
+
+
 @pytest.mark.parametrize("name", sorted(FULL_YEAR))
-def test_default_solve_of_each_mix_is_within_1pct_and_10pct_of_the_full_year(name, request):
+def test_default_solve_of_each_mix_is_within_1pct_of_the_full_year_cost(name):
     if mixes()[name].get("mode") == "full_year":
-        return  # its default is the full year itself (16 days: cfe90 -11 %, cfe100 -2.8 %)
+        return  # its default is the full year itself (16 days: cfe90 -9 %)
+    assert _default_solve(name).total_cost_usd / 1e6 == pytest.approx(FULL_YEAR[name][0], rel=0.01)
+
+
+@pytest.mark.parametrize("name", sorted(FULL_YEAR))
+def test_default_solve_of_each_mix_is_within_10pct_of_each_full_year_capacity(name, request):
+    if mixes()[name].get("mode") == "full_year":
+        return
     if name in KNOWN_GAPS:
         request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[name]))
-    cost, caps = FULL_YEAR[name]
-    days = solve_lp(_problem(name, 16))
-    assert days.total_cost_usd / 1e6 == pytest.approx(cost, rel=0.01)
-    for tech, mw in caps.items():
+    days = _default_solve(name)
+    for tech, mw in FULL_YEAR[name][1].items():
         assert days.capacity_mw[tech] == pytest.approx(mw, rel=0.10), tech
 
 

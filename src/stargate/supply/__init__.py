@@ -65,6 +65,10 @@ def build_problem(load_mw: np.ndarray, profiles: HourlyProfiles, technologies: l
                   redundant_units: int = 0, region: str | None = None) -> SupplyProblem:
     """The supply problem of a load and a site; ``representative`` = number of days kept (None: full year).
 
+    With representative days and wind or PV among the technologies the days are chosen twice: a first
+    solve on them sizes the wind and PV whose net load picks the extreme days of the second
+    (:func:`stargate.supply.repdays.extreme_days`).
+
     ``grid = False`` islands the campus: technologies delivered over the grid (import, PPAs) are dropped.
     ``region`` (a grid region, as ``site.grid_region``) applies the catalog's siting limits
     (``available_regions``): a technology not buildable there gets no capacity.
@@ -89,14 +93,23 @@ def build_problem(load_mw: np.ndarray, profiles: HourlyProfiles, technologies: l
         else:
             availability[g] = float(techs.at[g, "availability"])
     load = np.asarray(load_mw, dtype=float)
-    sequence = None
-    if representative is None:
-        weights, period = np.ones(hours), np.zeros(hours, dtype=int)
-    else:
-        load, availability, weights, period, sequence = representative_periods(load, availability, representative,
-                                                                               seed)
-    return SupplyProblem(load, availability, techs, weights, period, co2_price_usd_per_t, None, cfe_share,
-                         reserve_margin, fixed_mw or {}, year, redundant_units, sequence)
+
+    def problem(sizing: dict[str, float] | None = None) -> SupplyProblem:
+        if representative is None:
+            snapshots = (load, availability, np.ones(hours), np.zeros(hours, dtype=int), None)
+        else:
+            snapshots = representative_periods(load, availability, representative, seed, sizing)
+        day_load, day_availability, weights, period, sequence = snapshots
+        return SupplyProblem(day_load, day_availability, techs, weights, period, co2_price_usd_per_t, None,
+                             cfe_share, reserve_margin, fixed_mw or {}, year, redundant_units, sequence)
+
+    weather = [g for g in availability.columns if availability[g].max() > availability[g].min()]
+    if representative is None or not weather:
+        return problem()
+    # the days of highest net load depend on how much wind and PV the mix builds: size them by a first solve
+    # on representative days, then keep those days as they are (repdays.extreme_days)
+    capacity = solve_lp(problem()).capacity_mw
+    return problem({g: capacity[g] for g in weather})
 
 
 def resolved_mode(section: SupplySection, mix: dict) -> str:
