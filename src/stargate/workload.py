@@ -5,6 +5,11 @@ Model FLOPs follow the convention used for MFU by PaLM (Chowdhery et al. 2022, A
 parameters for MoE) plus ``12 L H Q T`` per token for attention scores and values (L layers, H heads,
 Q head dimension, T sequence length; causal masking not discounted). Kaplan et al. (2020, Table 1)
 give the same 6N leading term.
+
+Attention need not be ``hidden`` wide: ``H Q`` is the model's own heads x head dimension (Qwen3-235B:
+64 x 128 = 8,192 for a hidden size of 4,096; gpt-oss-120b: 64 x 64 for 2,880), queries and keys may be
+wider than values (DeepSeek-V3's multi-head latent attention: 192 = 128 + 64 rotary vs 128), and
+sliding-window layers attend to at most their window (gpt-oss: every other layer, 128 tokens).
 """
 
 from __future__ import annotations
@@ -43,14 +48,31 @@ class ModelSpec:
     params_b_given: float | None = None
     active_params_b_given: float | None = None
     estimate: bool = False
+    # attention shape where it differs from hidden / heads (0 = not given: the standard shape)
+    qk_head_dim: int = 0           # query/key width per head, rotary part included [-]
+    v_head_dim: int = 0            # value width per head (0 = qk_head_dim) [-]
+    q_lora_rank: int = 0           # MLA query compression rank (0 = full-rank queries) [-]
+    kv_lora_rank: int = 0          # MLA key/value compression rank (0 = no MLA) [-]
+    rope_head_dim: int = 0         # MLA decoupled rotary key width, shared by the heads [-]
+    sliding_window: int = 0        # tokens a windowed layer attends to (0 = none) [tokens]
+    sliding_window_layers: int = 0  # how many layers use the window [-]
 
     def __post_init__(self) -> None:
         for name in ("layers", "hidden", "heads", "kv_heads", "ffn_hidden", "vocab", "seq_len"):
             value = getattr(self, name)
             if value < 1:
                 raise InputError(f"workload.{name}", value, "must be >= 1")
-        if self.hidden % self.heads:
-            raise InputError("workload.heads", self.heads, f"must divide hidden = {self.hidden}")
+        for name in ("qk_head_dim", "v_head_dim", "q_lora_rank", "kv_lora_rank", "rope_head_dim", "sliding_window",
+                     "sliding_window_layers"):
+            if getattr(self, name) < 0:
+                raise InputError(f"workload.{name}", getattr(self, name), "must be >= 0")
+        if self.sliding_window_layers > self.layers:
+            raise InputError("workload.sliding_window_layers", self.sliding_window_layers,
+                             f"must be <= layers = {self.layers}")
+        if self.rope_head_dim >= max(self.head_dim, 1) and self.kv_lora_rank:
+            raise InputError("workload.rope_head_dim", self.rope_head_dim, f"must be < qk_head_dim = {self.head_dim}")
+        if not self.qk_head_dim and self.hidden % self.heads:
+            raise InputError("workload.heads", self.heads, f"must divide hidden = {self.hidden} (or give qk_head_dim)")
         if self.heads % self.kv_heads:
             raise InputError("workload.kv_heads", self.kv_heads, f"must divide heads = {self.heads}")
         if self.experts and not 1 <= self.top_k <= self.experts:
@@ -62,7 +84,24 @@ class ModelSpec:
 
     @property
     def head_dim(self) -> int:
-        return self.hidden // self.heads
+        """Query/key width per head."""
+        return self.qk_head_dim or self.hidden // self.heads
+
+    @property
+    def value_head_dim(self) -> int:
+        return self.v_head_dim or self.head_dim
+
+    @property
+    def attention_width(self) -> float:
+        """FLOP-weighted width of attention, ``H (Q_qk + Q_v) / 2``: PaLM's ``H Q`` when both are equal."""
+        return self.heads * (self.head_dim + self.value_head_dim) / 2
+
+    @property
+    def attention_context(self) -> float:
+        """Keys attended per query, averaged over the layers (a windowed layer sees at most its window). [tokens]"""
+        windowed = min(self.sliding_window, self.seq_len) if self.sliding_window else self.seq_len
+        n_win = self.sliding_window_layers if self.sliding_window else 0
+        return ((self.layers - n_win) * self.seq_len + n_win * windowed) / self.layers
 
     @property
     def moe_layers(self) -> int:
@@ -70,9 +109,21 @@ class ModelSpec:
 
     @property
     def attention_params(self) -> int:
-        """Per layer: Q and output projections (h x h each) plus K and V (h x kv_heads x head_dim)."""
-        kv = self.kv_heads * self.head_dim
-        return 2 * self.hidden * self.hidden + 2 * self.hidden * kv
+        """Per layer: Q, K, V and output projections.
+
+        Standard (grouped-query) attention: Q ``h x H Q``, K and V ``h x kv_heads x Q`` each, output
+        ``H Q_v x h`` (``2 h^2 + 2 h kv_heads Q`` when ``H Q = h``). Multi-head latent attention
+        (DeepSeek-V2, arXiv:2405.04434, Sec. 2.1; DeepSeek-V3 Sec. 2.1.1): queries through a rank
+        ``q_lora_rank`` bottleneck, keys and values up-projected from a shared ``kv_lora_rank`` latent plus
+        a ``rope_head_dim`` rotary key shared by the heads."""
+        h, heads, qk, v = self.hidden, self.heads, self.head_dim, self.value_head_dim
+        q = h * self.q_lora_rank + self.q_lora_rank * heads * qk if self.q_lora_rank else h * heads * qk
+        if self.kv_lora_rank:
+            latent = h * (self.kv_lora_rank + self.rope_head_dim)
+            kv = latent + self.kv_lora_rank * heads * (qk - self.rope_head_dim + v)
+        else:
+            kv = h * self.kv_heads * (qk + v)
+        return q + kv + heads * v * h
 
     def mlp_params(self, width: int) -> int:
         """One MLP (or one expert) of ``width``: 3 matrices if gated (SwiGLU), else 2."""
@@ -120,7 +171,7 @@ class ModelSpec:
             top_k=entry.top_k, shared_experts=entry.shared_experts,
             moe_ffn_hidden=entry.moe_ffn_hidden or 0, dense_layers=entry.dense_layers,
             params_b_given=entry.params_b, active_params_b_given=entry.active_params_b,
-            estimate=entry.estimate,
+            estimate=entry.estimate, **entry.attention_shape,
         )
 
 
@@ -135,7 +186,7 @@ def model_flop_per_token(spec: ModelSpec) -> float:
     -------
     float   FLOP per trained token, forward and backward, no recomputation. [FLOP]
     """
-    attention = 12 * spec.layers * spec.heads * spec.head_dim * spec.seq_len
+    attention = 12 * spec.layers * spec.attention_width * spec.attention_context
     return 6 * spec.active_nonembedding_params + attention
 
 

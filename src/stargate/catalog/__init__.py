@@ -87,6 +87,10 @@ class Accelerator:
         }.get(precision, False)
 
 
+ATTENTION_SHAPE_FIELDS = ("qk_head_dim", "v_head_dim", "q_lora_rank", "kv_lora_rank", "rope_head_dim",
+                          "sliding_window", "sliding_window_layers")
+
+
 @dataclass(frozen=True)
 class ModelEntry:
     """A named model: transformer shape (where known) and its training budget."""
@@ -116,10 +120,23 @@ class ModelEntry:
     global_batch_tokens: float | None = None
     training_flop_estimate: float | None = None
     notes: str = ""
+    # attention shape where it is not hidden / heads wide (stargate.workload.ModelSpec)
+    qk_head_dim: int = 0
+    v_head_dim: int = 0
+    q_lora_rank: int = 0
+    kv_lora_rank: int = 0
+    rope_head_dim: int = 0
+    sliding_window: int = 0
+    sliding_window_layers: int = 0
 
     @property
     def has_shape(self) -> bool:
         return None not in (self.layers, self.hidden, self.heads, self.ffn_hidden, self.vocab)
+
+    @property
+    def attention_shape(self) -> dict[str, int]:
+        """The attention fields of :class:`stargate.workload.ModelSpec` given by this entry."""
+        return {name: getattr(self, name) for name in ATTENTION_SHAPE_FIELDS if getattr(self, name)}
 
 
 @dataclass(frozen=True)

@@ -218,7 +218,9 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     routed_params = moe_share * spec.top_k * lp.expert * imbalance
     dense_params = lp.attention + (1 - moe_share) * lp.mlp_dense + moe_share * (
         lp.mlp_active_moe - spec.top_k * lp.expert)               # attention, dense MLP, shared experts, router
-    attn_flop = 4 * tokens * s * h / tp                           # scores and values, full (non-causal)
+    # scores and values, full (non-causal), over the model's own attention width and context
+    # (stargate.workload.ModelSpec.attention_width: heads x head dims, which need not be hidden wide)
+    attn_flop = 4 * tokens * spec.attention_context * spec.attention_width / tp
     logit_flop = 2 * tokens * h * spec.vocab / tp
     shape_eff = (h / tp) / (h / tp + c.gemm_half_dim)
     # a routed expert (SwiGLU, not tensor-parallel) multiplies h x f_e matrices: a thin f_e (fine-grained
@@ -303,14 +305,20 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     # DualPipe (DeepSeek-V3 Sec. 3.2.1) hides the all-to-all and the stage-to-stage sends behind the
     # computation of the paired micro-batch; 1F1B leaves the calibrated fraction exposed
     ep_exposed = 0.0 if dualpipe else c.ep_comm_exposed
-    exposed_mb = c.tp_comm_exposed * t_tp + t_cp + ep_exposed * t_ep + (0.0 if dualpipe else t_pp)
+    # an interleaved schedule overlaps the sends of its steady 1F1B phase with the other chunks' compute
+    # (Megatron-Core overlap_p2p_comm; NeMo "Communication Overlap": "supported only with virtual
+    # pipelining"; the sends of pipeline fill and flush stay exposed, 2 (pp - 1) hops a step)
+    p2p_exposed_mb = 0.0 if dualpipe else np.where(vpp > 1, 0.0, t_pp)
+    p2p_hop = p2p_bytes / bw_pp + lat_pp
+    p2p_fill_flush = 0.0 if dualpipe else np.where((vpp > 1) & (pp > 1), 2 * (pp - 1) * p2p_hop, 0.0)
+    exposed_mb = c.tp_comm_exposed * t_tp + t_cp + ep_exposed * t_ep + p2p_exposed_mb
 
     # --- pipeline schedule: 1F1B with interleaving, bubble (p-1)/v micro-batch times --------------
     micro = global_batch_seqs / (dp * mb)
     mb_time = compute_mb + exposed_mb
     # DualPipe feeds micro-batches from both pipeline ends: (pp/2 - 1) bubbles (DeepSeek-V3 Table 2)
     bubble = (np.maximum(pp / 2 - 1, 0.0) if dualpipe else pp - 1) / vpp * mb_time
-    pipeline = micro * mb_time + bubble
+    pipeline = micro * mb_time + bubble + p2p_fill_flush
 
     # --- data parallel: gradient reduction, ZeRO sharding, optimizer ------------------------------
     dense_rank = (n_layers * (lp.attention + (1 - moe_share) * lp.mlp_dense) + 2 * lp.embedding / pp) / (pp * tp)
@@ -404,12 +412,13 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     step_tokens = global_batch_seqs * s
     model_flop = model_flop_per_token(spec) * step_tokens
     # recomputation: full repeats the forward pass (1/3 of 6N + attention); selective repeats the
-    # attention scores and values, 4 L h s per token (Korthikanti et al. 2022, Sec. 5)
-    recompute_flop = np.select([rc == 2, rc == 1], [model_flop / 3, 4.0 * s * h * n_layers * step_tokens], 0.0)
+    # attention scores and values, 4 L h s per token (Korthikanti et al. 2022, Sec. 5; h = attention width)
+    recompute_flop = np.select([rc == 2, rc == 1], [
+        model_flop / 3, 4.0 * spec.attention_context * spec.attention_width * n_layers * step_tokens], 0.0)
     peak = hw.peak_flop_s(precision) * n_gpus
     return StepBreakdown(
         step_s=step, compute_s=micro * compute_mb, bubble_s=bubble, tp_comm_s=micro * c.tp_comm_exposed * t_tp,
-        cp_comm_s=micro * t_cp, ep_comm_s=micro * ep_exposed * t_ep, pp_comm_s=micro * t_pp * (not dualpipe),
+        cp_comm_s=micro * t_cp, ep_comm_s=micro * ep_exposed * t_ep, pp_comm_s=micro * p2p_exposed_mb + p2p_fill_flush,
         dp_comm_s=exposed_dp,
         dp_comm_total_s=dp_total, tp_comm_total_s=micro * t_tp,
         cp_comm_total_s=micro * t_cp_raw, optimizer_s=t_opt, memory_bytes=memory, fits=fits,

@@ -53,8 +53,13 @@ KNOWN_COLUMNS = frozenset((
     *REQUIRED_COLUMNS, "confidence", "active_params_b", "layers", "hidden", "heads", "kv_heads", "ffn_hidden",
     "vocab", "experts",
     "top_k", "global_batch_seqs", "precision", "tp", "pp", "dp", "cp", "ep", "vpp", "micro_batch", "recompute",
-    "tokens", "notes", "date", "shared_experts", "dense_layers", "moe_ffn_hidden", "head_dim", "kv_lora_rank",
-    "q_lora_rank", "attn_flop_per_token", "node_limit", "pipeline_schedule"))
+    "tokens", "notes", "date", "shared_experts", "dense_layers", "moe_ffn_hidden", "head_dim", "v_head_dim",
+    "kv_lora_rank", "q_lora_rank", "rope_head_dim", "sliding_window", "sliding_window_layers", "attn_flop_per_token",
+    "node_limit", "pipeline_schedule"))
+# optional attention columns and the ModelSpec field each fills
+ATTENTION_COLUMNS = {"head_dim": "qk_head_dim", "v_head_dim": "v_head_dim", "q_lora_rank": "q_lora_rank",
+                     "kv_lora_rank": "kv_lora_rank", "rope_head_dim": "rope_head_dim",
+                     "sliding_window": "sliding_window", "sliding_window_layers": "sliding_window_layers"}
 MAX_CELL = 1e30         # no published quantity of a run (FLOP, tokens, GPU-hours) comes near this
 MAX_WHOLE = 1e12        # counts and sizes (layers, vocab, sequence length, batch) [-]
 MAX_ACCELERATORS = 100_000_000  # as the scenario's cluster.count
@@ -216,7 +221,35 @@ def spec_from_row(row: pd.Series, notes: list[str] | None = None) -> ModelSpec:
         experts=experts if arch_moe else 0, top_k=top_k, shared_experts=shared,
         moe_ffn_hidden=(_positive_int(row, "moe_ffn_hidden") or 0) if arch_moe else 0, dense_layers=dense_layers,
         params_b_given=params_b, active_params_b_given=active_b,
+        **attention_shape(row, layers, hidden, heads, notes),
     )
+
+
+@lru_cache(maxsize=1)
+def _catalog_attention() -> dict[tuple[int, int, int], catalog.ModelEntry]:
+    """Catalog models with a non-standard attention shape, by (layers, hidden, heads)."""
+    return {(e.layers, e.hidden, e.heads): e for e in catalog.models().values() if e.has_shape and e.attention_shape}
+
+
+def attention_shape(row: pd.Series, layers: int, hidden: int, heads: int, notes: list[str]) -> dict[str, int]:
+    """The row's attention fields of :class:`ModelSpec`: its optional columns, else the catalog model of the
+    same layers, hidden size and heads (Qwen3, gpt-oss, DeepSeek-V3, Kimi K2 publish their attention
+    shapes in their configs; the shared schema has no columns for them), named in ``notes``."""
+    given = {}
+    for column, field in ATTENTION_COLUMNS.items():
+        value = _int(row, column)
+        if value is not None and value < 0:
+            raise InputError(column, _cell(row, column), "must be >= 0 (or empty)")
+        if value:
+            given[field] = value
+    if given:
+        return given
+    entry = _catalog_attention().get((layers, hidden, heads))
+    if entry is None:
+        return {}
+    shape = ", ".join(f"{k} {v}" for k, v in entry.attention_shape.items())
+    notes.append(f"attention shape not in the row: {entry.name}'s from the model catalog ({shape})")
+    return dict(entry.attention_shape)
 
 
 def precision_of(row: pd.Series, acc: catalog.Accelerator, date: float | None = None) -> tuple[str, str]:
@@ -285,7 +318,7 @@ def metric_value(metric: str, p: StepPrediction, spec: ModelSpec, precision_peak
     ``attention_factor`` rescales the 12LHQT attention term to the source's FLOP convention
     (0.5 for LLM Foundry's 6LHQT, 0 where the source counts none). ``whole_run`` is the share of a whole
     run's failure-free wall time spent training at the steady-state step rate (:func:`whole_run_efficiency`)."""
-    attn_per_token = 12 * spec.layers * spec.hidden * spec.seq_len
+    attn_per_token = 12 * spec.layers * spec.attention_width * spec.attention_context
     correction = (p.tflops_per_gpu_model * 1e12 / p.tokens_per_s_per_gpu - (1 - attention_factor) * attn_per_token) \
         / (p.tflops_per_gpu_model * 1e12 / p.tokens_per_s_per_gpu)
     model_tflops = p.tflops_per_gpu_model * correction
