@@ -49,9 +49,13 @@ class MoeRouting:
     imbalance: float | None = None
 
 
-def routed_copies(ep: np.ndarray, domain: int, top_k: int, node_limit: int | None = None
+def routed_copies(ep: np.ndarray, domain: int | np.ndarray, top_k: int, node_limit: int | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
     """(scale-up copies, scale-out transfers) per token and direction, for EP groups of ``ep`` ranks.
+
+    ``domain`` is the group's ranks per scale-up domain (a scalar or one per layout): the step model passes
+    the smallest piece of the group in one domain under its placement, gcd(ranks per domain, ep)
+    (stargate.perf.step.link), so a group straddling two NVL72 racks counts its far piece as remote.
 
     Returns
     -------
