@@ -183,3 +183,27 @@ def test_llama2_70b_fsdp_on_64_a100_ooms_without_recompute_and_fits_with_full():
     none = step_time(LLAMA2_70B, a100, _one(tp=1, pp=1, dp=64, mb=2, recompute=0, zero=3), 128, "bf16", CAL)
     full = step_time(LLAMA2_70B, a100, _one(tp=1, pp=1, dp=64, mb=2, recompute=2, zero=3), 128, "bf16", CAL)
     assert not none.fits[0] and full.fits[0]
+
+
+def test_one_job_uses_64_of_72_gpus_per_nvl72_under_aligned_placement():
+    from stargate.performance import job_capacity
+
+    gb200 = Hardware.from_catalog(catalog.accelerator("gb200"), load_calibration())
+    h100 = Hardware.from_catalog(catalog.accelerator("h100-sxm"), load_calibration())
+    # 450,000 GB200 = 6,250 racks of 72: 6,250 x 64 = 400,000 for one job; packed uses all of them
+    assert job_capacity(450_000, gb200) == 400_000
+    assert job_capacity(450_000, replace(gb200, placement="packed")) == 450_000
+    # a partial last rack gives up to 64 more; a job inside one rack is the rack's GPUs; 8-GPU nodes lose none
+    assert job_capacity(100, gb200) == 64 + 28 and job_capacity(3 * 72 + 70, gb200) == 4 * 64
+    assert job_capacity(60, gb200) == 60 and job_capacity(100_000, h100) == 100_000
+
+
+def test_the_plan_never_sizes_a_job_beyond_the_aligned_racks():
+    import stargate
+    from stargate.pipeline import train
+
+    # 10 NVL72 racks (720 GPUs) for a 175B run: the largest job the ladder offers within 640 GPUs
+    sc = stargate.scenario_from_dict({"workload": {"model": "gpt3-175b"},
+                                      "cluster": {"accelerator": "gb200", "count": 720}})
+    run = train(sc)
+    assert run.performance.job_capacity == 640 and run.performance.n_gpus_used <= 640

@@ -17,6 +17,7 @@ from stargate.cluster import Cluster
 from stargate.errors import InputError, require_range
 from stargate.perf import Hardware, StepPrediction, load_calibration, search
 from stargate.perf.precision import decimal_year
+from stargate.perf.step import ranks_per_domain
 from stargate.perf.vintage import apply_vintage
 from stargate.workload import Workload
 
@@ -79,6 +80,7 @@ class PerformanceResult:
     layouts_evaluated: int
     layouts_feasible: int
     software: SoftwareVintage | None = None  # the software date and its factor (None: MFU given)
+    job_capacity: int | None = None  # GPUs one job can use under the placement (None: MFU given)
 
 
 def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None = None,
@@ -111,7 +113,8 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
     best_score = 0.0
     peak_per_gpu = cluster.peak_flop_s(workload.precision) / cluster.n_gpus
     last_error: InputError | None = None
-    for n in job_sizes(cluster.n_gpus, fixed_layout):
+    capacity = job_capacity(cluster.n_gpus, hw)
+    for n in job_sizes(capacity, fixed_layout):
         if n <= best_score:  # score = n x MFU x goodput <= n: no smaller job can win
             break
         try:
@@ -128,7 +131,7 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
             source = (f"predicted: best of {result.feasible:,} fitting layouts on {n:,} GPUs "
                       "(stargate.perf, calibrated on dev.csv)")
             best = PerformanceResult(result.best.mfu, source, n, result.best, result.evaluated, result.feasible,
-                                     software)
+                                     software, capacity)
     if best is None:
         if last_error is None:
             raise InputError("cluster.count", cluster.n_gpus, "too small for the pinned layout")
@@ -137,6 +140,20 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
                              f" x {hw.key}) at any job size: {last_error.allowed.split(': ', 1)[-1]}") from None
         raise last_error
     return best
+
+
+def job_capacity(n_gpus: int, hw: Hardware) -> int:
+    """GPUs of the cluster one job can use under the step model's placement (``hw.placement``).
+
+    "aligned" placement hosts a power of two of ranks per scale-up domain (64 of an NVL72's 72 GPUs,
+    :func:`stargate.perf.step.ranks_per_domain`), so a job spans at most the cluster's whole domains times
+    that; "packed" uses every GPU. Domains of a power-of-two size lose nothing.
+    """
+    domain = hw.scaleup_domain
+    if n_gpus <= domain:
+        return n_gpus
+    per_domain = int(ranks_per_domain(hw, 1, 1, 1, 1, domain))
+    return (n_gpus // domain) * per_domain + min(n_gpus % domain, per_domain)
 
 
 def job_sizes(n_gpus: int, fixed_layout: dict[str, int] | None = None) -> list[int]:

@@ -262,8 +262,12 @@ def print_summary(result: PlanResult) -> None:
                   wl.batch_basis + " " + cite.ref(*batch_refs))
     if perf.best is not None:
         lay = perf.best.layout
-        table.add_row("job size", f"{perf.n_gpus_used:,} GPUs",
-                      f"fastest of the job sizes searched ({perf.n_gpus_used / cl.n_gpus:.0%} of the cluster)")
+        job_basis = f"fastest of the job sizes searched ({perf.n_gpus_used / cl.n_gpus:.0%} of the cluster)"
+        if perf.job_capacity is not None and perf.job_capacity < cl.n_gpus:
+            per_domain = perf.job_capacity // (cl.n_gpus // cl.scaleup_domain)
+            job_basis += (f"; one job can use {perf.job_capacity:,} ({per_domain} of {cl.scaleup_domain} GPUs per "
+                          "scale-up domain: power-of-two groups, aligned placement)")
+        table.add_row("job size", f"{perf.n_gpus_used:,} GPUs", job_basis)
         table.add_row("best layout", f"TP{lay['tp']} PP{lay['pp']} DP{lay['dp']} CP{lay['cp']}",
                       f"vpp {lay['vpp']}, micro-batch {lay['mb']}, recompute {lay['recompute']}, "
                       f"{ZERO_NAMES[int(lay['zero'])]}")
