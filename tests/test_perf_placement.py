@@ -207,3 +207,19 @@ def test_the_plan_never_sizes_a_job_beyond_the_aligned_racks():
                                       "cluster": {"accelerator": "gb200", "count": 720}})
     run = train(sc)
     assert run.performance.job_capacity == 640 and run.performance.n_gpus_used <= 640
+
+
+def test_the_scenario_chooses_the_placement_and_rejects_others_in_one_line():
+    from typer.testing import CliRunner
+
+    import stargate
+    from stargate.cli import app
+    from stargate.pipeline import resolve_cluster, train
+
+    data = {"workload": {"model": "gpt3-175b"},
+            "cluster": {"accelerator": "gb200", "count": 720, "placement": "packed"}}
+    sc = stargate.scenario_from_dict(data)
+    assert resolve_cluster(sc).placement == "packed" and train(sc).performance.job_capacity == 720
+    bad = CliRunner().invoke(app, ["plan", "--uncertainty", "0", "--set", "cluster.placement=spread"])
+    lines = [ln for ln in bad.output.splitlines() if ln.strip()]
+    assert bad.exit_code == 2 and len(lines) == 1 and "cluster.placement" in lines[0] and "aligned" in lines[0]

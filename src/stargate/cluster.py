@@ -24,6 +24,7 @@ class Cluster:
     scaleout_gbit_s: float
     count_given: int
     unit_given: str
+    placement: str = "aligned"  # ranks per scale-up domain (stargate.perf.hardware.PLACEMENTS)
 
     def peak_flop_s(self, precision: Precision) -> float:
         """Aggregate dense peak of the cluster. [FLOP/s]"""

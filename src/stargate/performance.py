@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stargate.catalog import Accelerator
 from stargate.cluster import Cluster
@@ -44,7 +44,8 @@ def software_month(date: str | None) -> tuple[str, str]:
 
 
 def step_hardware(accelerator: Accelerator, software_date: str | None = None, scaleup_domain: int | None = None,
-                  scaleout_gbit_s: float | None = None) -> tuple[Hardware, SoftwareVintage]:
+                  scaleout_gbit_s: float | None = None, placement: str = "aligned"
+                  ) -> tuple[Hardware, SoftwareVintage]:
     """The step model's :class:`Hardware` for a planned run, with its software at ``software_date``.
 
     The one place the planning path builds it: the calibration (a ``--calibration FILE`` override included)
@@ -53,7 +54,8 @@ def step_hardware(accelerator: Accelerator, software_date: str | None = None, sc
     ``"YYYY-MM"``, None = this month; after the family's latest measured date the trend is flat.
     """
     calibration = load_calibration()
-    base = Hardware.from_catalog(accelerator, calibration, scaleup_domain, scaleout_gbit_s)
+    base = replace(Hardware.from_catalog(accelerator, calibration, scaleup_domain, scaleout_gbit_s),
+                   placement=placement)
     date, basis = software_month(software_date)
     mamf = calibration.mamf_fraction.get(base.family)
     hw = apply_vintage(base, decimal_year(date), mamf, calibration.vintage)
@@ -108,7 +110,7 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
     spec = workload.spec
     seqs = _round_batch(workload.global_batch_tokens / spec.seq_len)
     hw, software = step_hardware(cluster.accelerator, software_date, cluster.scaleup_domain,
-                                 cluster.scaleout_gbit_s or None)
+                                 cluster.scaleout_gbit_s or None, cluster.placement)
     best: PerformanceResult | None = None
     best_score = 0.0
     peak_per_gpu = cluster.peak_flop_s(workload.precision) / cluster.n_gpus

@@ -146,7 +146,7 @@ def resolve_cluster(scenario: Scenario) -> Cluster:
     return Cluster(
         accelerator=acc, n_gpus=gpus,
         scaleup_domain=deployment.scaleup_domain.value, scaleout_gbit_s=deployment.scaleout_gbit_s.value,
-        count_given=section.count, unit_given=section.unit,
+        count_given=section.count, unit_given=section.unit, placement=section.placement,
     )
 
 

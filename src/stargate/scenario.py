@@ -153,6 +153,8 @@ class ClusterSection(_Section):
         default="gpu", description="What `count` counts: GPUs (or chips) or 2-GPU superchips")
     scaleup_domain: int | None = Field(default=None, ge=1, le=1_000_000, description="GPUs per NVLink domain")
     scaleout_gbit_s: float | None = Field(default=None, gt=0, le=100_000, description="NIC Gb/s per GPU")
+    placement: Literal["aligned", "packed"] = Field(
+        default="aligned", description="Ranks per scale-up domain: a power of two (aligned: 64 of an NVL72) or all")
     price_usd_per_gpu: float | None = Field(default=None, gt=0, le=10_000_000,
                                             description="Purchase price per GPU/chip; default: catalog")
 
