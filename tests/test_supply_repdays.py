@@ -100,3 +100,23 @@ def test_pinned_full_year_figures_are_current(name):
     assert year.total_cost_usd / 1e6 == pytest.approx(cost, rel=1e-4)
     for tech, mw in caps.items():
         assert year.capacity_mw[tech] == pytest.approx(mw, rel=1e-3, abs=0.5), tech
+
+
+def test_the_days_of_highest_net_load_stand_for_themselves():
+    import numpy as np
+    import pandas as pd
+
+    from stargate.supply.repdays import representative_periods
+
+    rng = np.random.default_rng(2)
+    hours = 8760
+    load = 1000 + rng.normal(0, 20, hours)
+    wind = rng.beta(3, 2, hours)
+    wind[24 * 200: 24 * 201] = 0.9
+    wind[24 * 200 + 16: 24 * 200 + 22] = 0.0  # a calm evening on an otherwise windy day
+    avail = pd.DataFrame({"wind": wind})
+    _, _, weights, period, sequence = representative_periods(load, avail, 16, sizing={"wind": 1000.0})
+    assert weights[period == sequence[200]][0] == 1.0  # kept as it is, standing for itself
+    _, _, weights, period, sequence = representative_periods(load, avail, 16)
+    assert weights[period == sequence[200]][0] > 1.0   # without the wind's capacity, just a cluster day
+    assert weights.sum() == hours

@@ -120,10 +120,10 @@ def representative_periods(load_mw: np.ndarray, availability: pd.DataFrame, days
         members = rest[labels == k]
         if len(members) == 0:
             continue
-        medoid = members[np.argmin(sum(_duration_misfit(daily, members) for daily in series))]
-        out_load.append(_rescaled(load[medoid], load[members].mean(), peak))  # never above the year's peak
+        day = members[np.argmin(sum(_duration_misfit(daily, members) for daily in series))]  # duration fit
+        out_load.append(_rescaled(load[day], load[members].mean(), peak))  # never above the year's peak
         for c in varying:
-            out_avail[c].append(_rescaled(profiles[c][medoid], profiles[c][members].mean(), 1.0))
+            out_avail[c].append(_rescaled(profiles[c][day], profiles[c][members].mean(), 1.0))
         sequence[members] = len(weights)
         weights.append(float(len(members)))
     n_out = len(weights)
