@@ -32,6 +32,10 @@ def supply_command(
     export: Annotated[Path | None, typer.Option("--export-network", help="Write the solved PyPSA network")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
     co2_sweep: Annotated[bool, typer.Option("--co2-sweep", help="Also print the cost/CO2 frontier")] = False,
+    near_optimal: Annotated[float | None, typer.Option(
+        "--near-optimal", min=0.0, max=50.0,
+        help="Also give each capacity's range over the mixes within this % of the least cost (MGA: two solves "
+             "per technology)")] = None,
 ) -> None:
     """Choose capacities and hourly dispatch that feed the campus at least annual cost."""
     from stargate.pipeline import _supply_dict, plan
@@ -71,6 +75,12 @@ def supply_command(
             frontier = co2_price_frontier(
                 campus_load_mw(scenario, result.facility.facility_power_mw, profiles, result.training.n_gpus_used),
                 profiles, mixes()[outcome.mix]["technologies"], year=problem.year)
+    ranges = None
+    if near_optimal is not None:
+        from stargate.supply.lp import near_optimal_ranges
+
+        with working(f"Ranging each capacity within {near_optimal:g} % of the least cost…", quiet=json_out):
+            ranges = near_optimal_ranges(problem, near_optimal)
     if json_out:
         data_out = _supply_dict(outcome, result.training) | {
             "co2_price_usd_per_t": problem.co2_price_usd_per_t,
@@ -78,6 +88,8 @@ def supply_command(
             "co2_cost_usd": co2_cost}
         if frontier is not None:
             data_out["co2_sweep"] = frontier.to_dict(orient="records")
+        if ranges is not None:
+            data_out["near_optimal"] = {"slack_pct": near_optimal, "capacity_range_mw": ranges}
         emit_json(to_json(data_out))
         return
     price = ""
@@ -86,11 +98,17 @@ def supply_command(
                  f"({'given' if given else 'part of the mix'}) included")
     console.print(f"Supply of {result.facility.facility_power_mw:,.0f} MW ({scenario.site.name}): "
                   f"{outcome.mix} — {outcome.description}{price}", highlight=False)
-    table = fitted_table("", [
-        ("technology", "key"), ("capacity\nMW", "num"), ("energy\nGWh/yr", "num"), ("cost\nM$/yr", "num")])
+    columns = [("technology", "key"), ("capacity\nMW", "num"), ("energy\nGWh/yr", "num"), ("cost\nM$/yr", "num")]
+    if ranges is not None:
+        columns.append((f"within {near_optimal:g} %\nMW", "num"))
+    table = fitted_table("", columns)
     for tech, row in r.summary().iterrows():
-        if row.capacity_mw >= 1 or row.energy_mwh > 0:
-            table.add_row(tech, f"{row.capacity_mw:,.0f}", f"{row.energy_mwh / 1e3:,.0f}", f"{row.cost_usd / 1e6:,.1f}")
+        spread = ranges.get(tech) if ranges is not None else None
+        if row.capacity_mw >= 1 or row.energy_mwh > 0 or (spread is not None and spread[1] >= 1):
+            cells = [tech, f"{row.capacity_mw:,.0f}", f"{row.energy_mwh / 1e3:,.0f}", f"{row.cost_usd / 1e6:,.1f}"]
+            if ranges is not None:
+                cells.append("—" if spread is None else f"{spread[0]:,.0f}-{spread[1]:,.0f}")
+            table.add_row(*cells)
     console.print(table)
     carbon = (f" incl. CO2 {co2_cost / 1e6:,.0f} M$/yr at {problem.co2_price_usd_per_t:,.0f} $/t"
               if problem.co2_price_usd_per_t else "")

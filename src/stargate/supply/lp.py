@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -79,11 +79,82 @@ def firm_requirement_mw(problem: SupplyProblem) -> float:
     return (1 + margin) * float(problem.load_mw.max()) + problem.redundant_units * largest_unit_mw(problem)
 
 
+@dataclass(frozen=True)
+class _Lp:
+    """The assembled LP: HiGHS arrays and the column blocks of each variable."""
+
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    matrix: sp.csc_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    cap: dict[str, int]
+    p: dict[str, np.ndarray]
+    ch: dict[str, np.ndarray]
+    dis: dict[str, np.ndarray]
+    soc: dict[str, np.ndarray]
+    cfe: np.ndarray | None
+    gens: list[str]
+    stores: list[str]
+    constraints: list[str]
+
+
 def solve_lp(problem: SupplyProblem) -> SupplyResult:
     """Solve ``problem`` with HiGHS on a directly assembled sparse LP.
 
     Raises :class:`InputError` naming the binding constraint when the request is infeasible.
     """
+    lp = _assemble(problem)
+    x, solver = _solve_optimal(problem, lp, lp.cost)
+    return _result(problem, x, lp.cap, lp.p, lp.ch, lp.dis, lp.soc, lp.cfe, lp.gens, lp.stores,
+                   f"planner LP (HiGHS {solver}, direct)")
+
+
+def near_optimal_ranges(problem: SupplyProblem, slack_pct: float) -> dict[str, tuple[float, float]]:
+    """Least and most capacity of each technology among mixes within ``slack_pct`` % of the least cost.
+
+    Modelling to generate alternatives (Brill 1979; DeCarolis 2011, "Using modeling to generate alternatives
+    (MGA) to expand our thinking on energy futures", Energy Economics 33; PyPSA's ``optimize_mga``): with the
+    total cost bounded by (1 + slack) x the optimum, each capacity is minimised and maximised in turn. A flat
+    optimum (two technologies of nearly equal value) shows as a wide range: its capacities are a choice, its
+    cost is not. Technologies whose capacity is fixed or free of capacity cost (sized by their use) are left
+    out. Two LPs per technology.
+    """
+    from stargate.errors import require_range
+
+    require_range("near-optimal slack [%]", slack_pct, 0.0, 50.0)
+    lp = _assemble(problem)
+    x, _ = _solve_optimal(problem, lp, lp.cost)
+    optimum = float(lp.cost @ x)
+    budget = optimum * (1 + slack_pct / 100) + 1e-7 * abs(optimum)  # a hair of room for the solver's tolerance
+    bounded = replace(lp, matrix=sp.vstack([lp.matrix, sp.csr_matrix(lp.cost)], format="csc"),
+                      row_lower=np.r_[lp.row_lower, -np.inf], row_upper=np.r_[lp.row_upper, budget])
+    techs = problem.technologies
+    out = {}
+    for g in techs.index:
+        col = lp.cap[g]
+        if lp.lower[col] == lp.upper[col] or techs.at[g, "fixed_usd_per_mw_yr"] == 0:
+            continue
+        unit = np.zeros(len(lp.cost))
+        unit[col] = 1.0
+        low, _ = _solve_optimal(problem, bounded, unit)
+        high, _ = _solve_optimal(problem, bounded, -unit)
+        out[g] = (float(low[col]), float(high[col]))
+    return out
+
+
+def _solve_optimal(problem: SupplyProblem, lp: _Lp, cost: np.ndarray) -> tuple[np.ndarray, str]:
+    x, status, solver = _highs(cost, lp.lower, lp.upper, lp.matrix, lp.row_lower, lp.row_upper)
+    if status == "infeasible":
+        raise InputError("supply", ", ".join(lp.constraints) or "hourly balance", "infeasible: " + _explain(problem))
+    if status != "optimal":
+        raise InputError("supply", status, "the solver stopped before an optimum")
+    return x, solver
+
+
+def _assemble(problem: SupplyProblem) -> _Lp:
+    """The supply LP of ``problem`` as sparse HiGHS arrays (see :func:`solve_lp`)."""
     techs = problem.technologies
     n = len(problem.load_mw)
     w = problem.weights.astype(float)
@@ -192,12 +263,7 @@ def solve_lp(problem: SupplyProblem) -> SupplyResult:
     rhs_eq = np.concatenate(b_eq)
     row_lower = np.r_[np.full(n_ub, -np.inf), rhs_eq]
     row_upper = np.r_[np.concatenate(b_ub) if b_ub else np.zeros(0), rhs_eq]
-    x, status, solver = _highs(cost, lower, upper, matrix, row_lower, row_upper)
-    if status == "infeasible":
-        raise InputError("supply", ", ".join(constraints) or "hourly balance", "infeasible: " + _explain(problem))
-    if status != "optimal":
-        raise InputError("supply", status, "the solver stopped before an optimum")
-    return _result(problem, x, cap, p, ch, dis, soc, cfe, gens, stores, f"planner LP (HiGHS {solver}, direct)")
+    return _Lp(cost, lower, upper, matrix, row_lower, row_upper, cap, p, ch, dis, soc, cfe, gens, stores, constraints)
 
 
 def _link_days(problem: SupplyProblem, soc, inter, soc_max, soc_min, cap, duration_h, ends, n_cols,
