@@ -300,8 +300,8 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     else:
         t_ep = np.zeros_like(tp)
     bw_pp, lat_pp, _ = link(2 * tp * cp * dp, 2 * tp * cp * dp)     # stage neighbours are tp*cp*dp ranks apart
-    p2p_bytes = tokens * h * ACT_BYTES / tp
-    t_pp = np.where(pp > 1, 2 * vpp * (p2p_bytes / bw_pp + lat_pp), 0.0)
+    p2p_hop = tokens * h * ACT_BYTES / tp / bw_pp + lat_pp       # one activation send to the next stage
+    t_pp = np.where(pp > 1, 2 * vpp * p2p_hop, 0.0)
     # DualPipe (DeepSeek-V3 Sec. 3.2.1) hides the all-to-all and the stage-to-stage sends behind the
     # computation of the paired micro-batch; 1F1B leaves the calibrated fraction exposed
     ep_exposed = 0.0 if dualpipe else c.ep_comm_exposed
@@ -309,7 +309,6 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     # (Megatron-Core overlap_p2p_comm; NeMo "Communication Overlap": "supported only with virtual
     # pipelining"; the sends of pipeline fill and flush stay exposed, 2 (pp - 1) hops a step)
     p2p_exposed_mb = 0.0 if dualpipe else np.where(vpp > 1, 0.0, t_pp)
-    p2p_hop = p2p_bytes / bw_pp + lat_pp
     p2p_fill_flush = 0.0 if dualpipe else np.where((vpp > 1) & (pp > 1), 2 * (pp - 1) * p2p_hop, 0.0)
     exposed_mb = c.tp_comm_exposed * t_tp + t_cp + ep_exposed * t_ep + p2p_exposed_mb
 
