@@ -268,7 +268,8 @@ def print_summary(result: PlanResult) -> None:
             job_basis += (f"; one job can use {perf.job_capacity:,} ({per_domain} of {cl.scaleup_domain} GPUs per "
                           "scale-up domain: power-of-two groups, aligned placement)")
         table.add_row("job size", f"{perf.n_gpus_used:,} GPUs", job_basis)
-        table.add_row("best layout", f"TP{lay['tp']} PP{lay['pp']} DP{lay['dp']} CP{lay['cp']}",
+        expert = f" EP{lay['ep']}" if lay.get("ep", 1) > 1 else ""
+        table.add_row("best layout", f"TP{lay['tp']} PP{lay['pp']} DP{lay['dp']} CP{lay['cp']}{expert}",
                       f"vpp {lay['vpp']}, micro-batch {lay['mb']}, recompute {lay['recompute']}, "
                       f"{ZERO_NAMES[int(lay['zero'])]}")
         table.add_row("step time", f"{perf.best.step_s:,.2f} s",
