@@ -17,6 +17,15 @@ for d in ("scenario", "claims", "programme", "csv"):
     (H / d).mkdir(parents=True, exist_ok=True)
 (H / ".gitattributes").write_text("# byte-exact inputs: BOMs, CRLF line ends, NUL bytes and non-UTF-8 text are the point\n* -text -diff\n.gitattributes text\n")
 
+def encoding_variants(write, text: bytes, ext: str, word: bytes, latin1_word: bytes) -> None:
+    """The same valid file with a BOM, CRLF line ends, one Latin-1 word, in UTF-16, and empty."""
+    write(f"bom.{ext}", raw=b"\xef\xbb\xbf" + text)
+    write(f"crlf.{ext}", raw=text.replace(b"\n", b"\r\n"))
+    write(f"latin1.{ext}", raw=text.replace(word, latin1_word))
+    write(f"utf16.{ext}", raw=text.decode().encode("utf-16"))
+    write(f"empty.{ext}", raw=b"")
+
+
 BASE = '''name = "hostile-base"
 [workload]
 model = "gpt3-175b"
@@ -178,11 +187,7 @@ claims_file("bad_kind.toml", mut("C1", kind="[/x]"))
 claims_file("not_a_table.toml", raw=b"C1 = 3\n")
 claims_file("unknown_field.toml", mut("C1", bogus=1))
 text = tomli_w.dumps(FAST).encode()
-claims_file("bom.toml", raw=b"\xef\xbb\xbf" + text)
-claims_file("crlf.toml", raw=text.replace(b"\n", b"\r\n"))
-claims_file("latin1.toml", raw=text.replace(b"A cluster", b"A cl\xfcster"))
-claims_file("utf16.toml", raw=text.decode().encode("utf-16"))
-claims_file("empty.toml", raw=b"")
+encoding_variants(claims_file, text, "toml", b"A cluster", b"A cl\xfcster")
 claims_file("deep.toml", raw=b"C1 = " + b"[" * 5000 + b"]" * 5000 + b"\n")
 claims_file("dup_key.toml", raw=text + b"\n[C1]\ncount = 1\n")
 claims_file("claims.yaml", raw=b"C1: {}\n")
@@ -224,11 +229,7 @@ programme_file("year_huge.toml", pm(("end_year",), 10**30))
 programme_file("unknown_accelerator.toml", pm(("campus", 0, "accelerator"), "[/x]"))
 programme_file("no_campus.toml", pm(("campus",), []))
 text = tomli_w.dumps(P0).encode()
-programme_file("bom.toml", raw=b"\xef\xbb\xbf" + text)
-programme_file("crlf.toml", raw=text.replace(b"\n", b"\r\n"))
-programme_file("latin1.toml", raw=text.replace(b"Abilene", b"Ab\xeflene"))
-programme_file("utf16.toml", raw=text.decode().encode("utf-16"))
-programme_file("empty.toml", raw=b"")
+encoding_variants(programme_file, text, "toml", b"Abilene", b"Ab\xeflene")
 programme_file("deep.toml", raw=b"name = " + b"[" * 5000 + b"]" * 5000 + b"\n")
 programme_file("dup_key.toml", raw=text + b"\nname = 'again'\n")
 
@@ -261,11 +262,7 @@ for col, val, tag in [("seq_len", "0", "zero"), ("seq_len", "inf", "inf"), ("seq
 for col in ("layers", "seq_len", "vocab", "global_batch_seqs", "n_accel"):
     csv_file(f"{col}_e308.csv", {col: "1e308"})
 good = (H / "csv" / "ok.csv").read_bytes()
-csv_file("bom.csv", raw=b"\xef\xbb\xbf" + good)
-csv_file("crlf.csv", raw=good.replace(b"\n", b"\r\n"))
-csv_file("latin1.csv", raw=good.replace(b"Narayanan", b"Nara\xefyanan"))
-csv_file("utf16.csv", raw=good.decode().encode("utf-16"))
-csv_file("empty.csv", raw=b"")
+encoding_variants(csv_file, good, "csv", b"Narayanan", b"Nara\xefyanan")
 csv_file("header_only.csv", raw=good.split(b"\n")[0] + b"\n")
 csv_file("missing_columns.csv", raw=b"id,source\nx,y\n")
 csv_file("unterminated_quote.csv", raw=good.split(b"\n")[0] + b'\n"abc,def\n')
