@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from stargate.errors import InputError
+from stargate.errors import InputError, require_range
 from stargate.supply.problem import SupplyProblem
 
 HOURS_PER_YEAR = 8760.0
@@ -121,8 +121,6 @@ def near_optimal_ranges(problem: SupplyProblem, slack_pct: float) -> dict[str, t
     cost is not. Technologies whose capacity is fixed or free of capacity cost (sized by their use) are left
     out. Two LPs per technology.
     """
-    from stargate.errors import require_range
-
     require_range("near-optimal slack [%]", slack_pct, 0.0, 50.0)
     lp = _assemble(problem)
     x, _ = _solve_optimal(problem, lp, lp.cost)
