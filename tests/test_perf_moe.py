@@ -72,3 +72,26 @@ def test_dualpipe_hides_the_all_to_all_and_halves_the_bubble():
     assert dual.bubble_s[0] / dual.compute_s[0] < 0.5 * one.bubble_s[0] / one.compute_s[0]
     # the overlap is paid for in SMs: 20 of 132 drive the communication (DeepSeek-V3 Sec. 3.2.2)
     assert dual.compute_s[0] == pytest.approx(one.compute_s[0] * 132 / 112, rel=1e-9)
+
+
+def test_expert_gradients_reduce_over_one_nic_per_rank():
+    # DP32 x EP8 on 8-GPU H800 nodes: the dense gradients all-reduce over 32 ranks, 8 in each node sharing
+    # its 8 NICs (up to NVLink speed); the expert gradients over the expert-data-parallel group of the
+    # 32 / 8 = 4 ranks that hold the same experts, 8 ranks apart: one member per node, so each reduces
+    # over its own NIC. Volumes 2 x 2 B x (g - 1) / g x parameters of a ring all-reduce (bf16 gradients).
+    from stargate.perf.hardware import SCALEOUT_LATENCY_S
+    from stargate.perf.step import layer_params
+
+    lp = layer_params(DSV3)
+    moe_share = DSV3.moe_layers / DSV3.layers
+    dense = DSV3.layers * (lp.attention + (1 - moe_share) * lp.mlp_dense) + 2 * lp.embedding
+    expert = DSV3.moe_layers * (256 / 8 + 1) * lp.expert
+    nic = H800.scaleout_byte_s * H800.eff.net_eff
+    nvl = H800.scaleup_byte_s * H800.eff.net_eff
+    lat = 2 * SCALEOUT_LATENCY_S
+    expected = (4 * 31 / 32 * dense / min(8 * nic, nvl) + 31 * lat) + (4 * 3 / 4 * expert / nic + 3 * lat)
+    b = step_time(DSV3, H800, _lay(dp=32, ep=8), 32, "bf16", CAL)
+    assert b.dp_comm_total_s[0] == pytest.approx(expected, rel=1e-9)
+    # 6.3 s of the 6.7 s: the 84 B expert parameters of a rank (33 experts in each of 58 layers) move over
+    # one 40 GB/s NIC each, the 15.6 B dense ones over the shared NICs in 0.38 s
+    assert 4 * 3 / 4 * expert / nic == pytest.approx(6.33, abs=0.01) and expected == pytest.approx(6.71, abs=0.01)

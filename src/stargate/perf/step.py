@@ -328,8 +328,14 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     d_dense = dp * cp
     d_expert = np.maximum(np.floor(tp * d_dense / ep), 1.0)
     bw_dp, lat_dp, dp_inside = link(tp * cp * dp, tp * cp)
-    grad_vol = 2 * ACT_BYTES * ((d_dense - 1) / d_dense * dense_rank + (d_expert - 1) / d_expert * expert_rank)
-    t_dp = _ring_time(grad_vol, d_dense, bw_dp, 2 * lat_dp)
+    t_dp = _ring_time(2 * ACT_BYTES * (d_dense - 1) / d_dense * dense_rank, d_dense, bw_dp, 2 * lat_dp)
+    if spec.is_moe:
+        # an expert-data-parallel group holds the ranks with the same experts, ep apart (Megatron-Core
+        # expert mesh: EP inside, expert DP outside): a domain holds per_dom / ep of its members, which
+        # share the domain's NICs; with ep >= per_dom each member reduces over its own NIC
+        bw_edp, lat_edp, _ = link(tp * cp * dp, ep)
+        t_dp = t_dp + _ring_time(2 * ACT_BYTES * (d_expert - 1) / d_expert * expert_rank, d_expert, bw_edp,
+                                 2 * lat_edp)
     gather_vol = (d_dense - 1) / d_dense * params_rank * WEIGHT_BYTES
     # ZeRO-3/FSDP gathers (forward, backward) and gradient scatter per micro-batch. They run layer by layer,
     # interleaved with compute, and do not get the node-shared NIC speed-up of one big bucketed all-reduce:
