@@ -158,6 +158,11 @@ def _held(micro, pp, vpp):
             np.minimum(chunks, base) / vpp)
 
 
+def _all_reduce_bytes(params, group):
+    """Bytes a rank sends in a ring all-reduce of ``params`` bf16 gradients over ``group`` ranks."""
+    return 2 * GRAD_BYTES * (group - 1) / group * params
+
+
 def _ring_time(volume_bytes, group, byte_s, latency_s):
     """Alpha-beta time of a ring collective moving ``volume_bytes`` per rank in ``group`` steps."""
     return np.where(group > 1, volume_bytes / byte_s + latency_s * (group - 1), 0.0)
@@ -328,14 +333,13 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     d_dense = dp * cp
     d_expert = np.maximum(np.floor(tp * d_dense / ep), 1.0)
     bw_dp, lat_dp, dp_inside = link(tp * cp * dp, tp * cp)
-    t_dp = _ring_time(2 * ACT_BYTES * (d_dense - 1) / d_dense * dense_rank, d_dense, bw_dp, 2 * lat_dp)
+    t_dp = _ring_time(_all_reduce_bytes(dense_rank, d_dense), d_dense, bw_dp, 2 * lat_dp)
     if spec.is_moe:
         # an expert-data-parallel group holds the ranks with the same experts, ep apart (Megatron-Core
         # expert mesh: EP inside, expert DP outside): a domain holds per_dom / ep of its members, which
         # share the domain's NICs; with ep >= per_dom each member reduces over its own NIC
         bw_edp, lat_edp, _ = link(tp * cp * dp, ep)
-        t_dp = t_dp + _ring_time(2 * ACT_BYTES * (d_expert - 1) / d_expert * expert_rank, d_expert, bw_edp,
-                                 2 * lat_edp)
+        t_dp = t_dp + _ring_time(_all_reduce_bytes(expert_rank, d_expert), d_expert, bw_edp, 2 * lat_edp)
     gather_vol = (d_dense - 1) / d_dense * params_rank * WEIGHT_BYTES
     # ZeRO-3/FSDP gathers (forward, backward) and gradient scatter per micro-batch. They run layer by layer,
     # interleaved with compute, and do not get the node-shared NIC speed-up of one big bucketed all-reduce:
@@ -359,8 +363,8 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     t_gather_hybrid = micro * 3 * _ring_time((shard_hybrid - 1) / shard_hybrid * params_rank * WEIGHT_BYTES,
                                              shard_hybrid, nvl, SCALEUP_LATENCY_S)
     replicas = d_dense / shard_hybrid
-    t_replica_ar = _ring_time(2 * GRAD_BYTES * (replicas - 1) / replicas * params_rank / shard_hybrid, replicas,
-                              nic, 2 * SCALEOUT_LATENCY_S)
+    t_replica_ar = _ring_time(_all_reduce_bytes(params_rank / shard_hybrid, replicas), replicas, nic,
+                              2 * SCALEOUT_LATENCY_S)
     overlap_gather = c.zero3_overlap * micro * compute_mb
     hide_grads = c.dp_overlap * backward_last
     # ZeRO-2 keeps only its gradient shard, so every micro-batch reduce-scatters its gradients (half an
