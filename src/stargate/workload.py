@@ -104,6 +104,17 @@ class ModelSpec:
         return ((self.layers - n_win) * self.seq_len + n_win * windowed) / self.layers
 
     @property
+    def causal_keys(self) -> float:
+        """Keys a query attends under the causal mask, averaged over queries and layers: the softmax
+        exponentials per query and head. Query i of s sees min(i, w) keys: (s + 1) / 2 without a window,
+        (w (w + 1) / 2 + (s - w) w) / s with a window w < s. [tokens]"""
+        s = self.seq_len
+        w = min(self.sliding_window, s) if self.sliding_window else s
+        n_win = self.sliding_window_layers if self.sliding_window else 0
+        windowed = (w * (w + 1) / 2 + (s - w) * w) / s
+        return ((self.layers - n_win) * (s + 1) / 2 + n_win * windowed) / self.layers
+
+    @property
     def moe_layers(self) -> int:
         return self.layers - self.dense_layers if self.is_moe else 0
 

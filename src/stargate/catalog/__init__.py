@@ -50,6 +50,9 @@ class Accelerator:
     tdp_w: float | None = None
     price_usd: float | None = None
     bf16_sparse_tflops_vendor_headline: float | None = None
+    # exponentials per second of the special-function units (MUFU.EX2), which run attention's softmax
+    # [1e12/s per unit]; absent where unpublished (the step model then counts no softmax time)
+    sfu_exp_tera_per_s: float | None = None
     # published per-unit price range around the central price_usd [USD]
     price_usd_low: float | None = None
     price_usd_high: float | None = None

@@ -133,6 +133,7 @@ CALIBRATION_RANGES = {  # what a calibration value may be (inclusive); the fit s
     "gemm_half_dim": (0.0, 100_000.0), "elementwise_bytes_per_hidden": (1e-9, 10_000.0),
     "layer_overhead_s": (0.0, 1.0), "tp_comm_exposed": _FRACTION, "dp_overlap": _FRACTION,
     "zero3_overlap": _FRACTION, "ep_comm_exposed": _FRACTION, "ep_imbalance": (1.0, 100.0),
+    "softmax_overlap": _FRACTION,
     "matmul_eff": (1e-9, 1.0), "lowp_eff": (1e-9, 1.0), "net_eff": (1e-9, 1.0), "mamf_fraction": (1e-9, 1.0),
 }
 _NOTES = {"sources", "date"}

@@ -17,7 +17,7 @@ from typing import Any
 
 FAMILY_FIELDS = ("matmul_eff", "lowp_eff", "net_eff")
 GLOBAL_FIELDS = ("gemm_half_dim", "elementwise_bytes_per_hidden", "layer_overhead_s", "tp_comm_exposed",
-                 "dp_overlap", "zero3_overlap", "ep_comm_exposed", "ep_imbalance")
+                 "dp_overlap", "zero3_overlap", "ep_comm_exposed", "ep_imbalance", "softmax_overlap")
 REFERENCE_FAMILY = "hopper"
 
 
@@ -52,6 +52,7 @@ class Calibration:
     zero3_overlap: float
     ep_comm_exposed: float
     ep_imbalance: float
+    softmax_overlap: float  # share of the shorter of softmax exponentials and attention matmuls hidden [-]
     families: dict[str, FamilyParams] = field(default_factory=dict)
     mamf_fraction: dict[str, float] = field(default_factory=dict)
     vintage: dict[str, Trend] = field(default_factory=dict)  # software trend per family ([vintage.<family>])

@@ -63,6 +63,7 @@ class Hardware:
     xla_runtime: bool = False  # TPUs: memory limit of the XLA runtime instead of the CUDA/ROCm one
     int8_flop_s: float | None = None  # int8 peak (TPU quantised training, catalog/precision_paths.toml) [OP/s]
     placement: str = "aligned"  # ranks per scale-up domain: "aligned" or "packed" (see PLACEMENTS)
+    exp_per_s: float | None = None  # softmax exponentials of the special-function units; None: not modelled [1/s]
 
     def __post_init__(self) -> None:
         if self.placement not in PLACEMENTS:
@@ -90,6 +91,7 @@ class Hardware:
             eff=calibration.family(acc.family),
             xla_runtime=acc.vendor == "Google",
             int8_flop_s=flop(int8_tops(acc.key)),
+            exp_per_s=flop(acc.sfu_exp_tera_per_s),
         )
 
     def peak_flop_s(self, precision: str) -> float:

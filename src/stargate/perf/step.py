@@ -238,15 +238,23 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
         hw.peak_flop_s(precision) * hw.eff.matmul_eff * hw.eff.lowp_eff)
     t_lin = 2 * tokens / tp * (dense_params / (lin_peak * shape_eff) + routed_params / (lin_peak * expert_eff))
     t_attn = attn_flop / bf16_rate
+    # softmax: one exponential per causal score and head on the special-function units, in the forward
+    # pass and again in the backward (flash attention recomputes the probabilities); they run beside the
+    # attention matmuls, which hide the calibrated share of the shorter of the two (FlashAttention-3
+    # Sec. 3.1-3.2: 3.9 TFLOPS of exponentials against 989 of matmul on H100; Blackwell Ultra doubles them)
+    t_exp = (tokens * spec.heads * spec.causal_keys / tp / hw.exp_per_s) if hw.exp_per_s else 0.0
+    t_attn_fwd = t_attn + t_exp - c.softmax_overlap * np.minimum(t_attn, t_exp)
+    t_attn_bwd = 2 * t_attn + t_exp - c.softmax_overlap * np.minimum(2 * t_attn, t_exp)
     hbm = hw.hbm_byte_s * HBM_ACHIEVED_FRACTION
     # norms, activations, residuals; in MoE layers also the token routing, which moves each token's top-k
     # copies through HBM (permute, sort by expert, unpermute, weighted combine: Megatron-Core dispatcher)
     elem_bytes_per_hidden = c.elementwise_bytes_per_hidden + moe_share * MOE_ROUTING_BYTES * spec.top_k
     t_elem = elem_bytes_per_hidden * h * tokens / tp / hbm
-    t_fwd_layer = t_lin + t_attn + t_elem + c.layer_overhead_s
-    t_recompute = np.where(rc == 2, t_fwd_layer, np.where(rc == 1, t_attn, 0.0))  # np.where: faster than select
+    t_fwd_layer = t_lin + t_attn_fwd + t_elem + c.layer_overhead_s
+    t_bwd_layer = 2 * (t_lin + t_elem + c.layer_overhead_s) + t_attn_bwd
+    t_recompute = np.where(rc == 2, t_fwd_layer, np.where(rc == 1, t_attn_fwd, 0.0))  # np.where: faster than select
     t_logits = 3 * logit_flop / bf16_rate
-    compute_mb = layers_rank * (3 * t_fwd_layer + t_recompute) + t_logits
+    compute_mb = layers_rank * (t_fwd_layer + t_bwd_layer + t_recompute) + t_logits
     if dualpipe:  # the overlap costs the streaming multiprocessors that drive the communication
         compute_mb = compute_mb / (1 - DUALPIPE_COMM_SM_FRACTION)
 
@@ -347,7 +355,7 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     # at about one NIC per rank (174.6B: 65 s at 768 and 1,536 GPUs; 529.6B: 3x that).
     bw_gather = np.where(dp_inside, nvl, nic)
     t_gather = micro * 3 * _ring_time(gather_vol, d_dense, bw_gather, lat_dp)
-    backward_last = layers_rank * 2 * t_fwd_layer
+    backward_last = layers_rank * t_bwd_layer
     # hybrid sharding (HSDP, MiCS, MaxText FSDP in a slice + DP across slices): ZeRO-3 over the data-parallel
     # ranks inside one scale-up domain, replicas across domains all-reduce their gradient shard once a step.
     # The shard group is a divisor of the data-parallel ranks that fits in the domain (the larger of the
