@@ -95,3 +95,26 @@ def test_expert_gradients_reduce_over_one_nic_per_rank():
     # 6.3 s of the 6.7 s: the 84 B expert parameters of a rank (33 experts in each of 58 layers) move over
     # one 40 GB/s NIC each, the 15.6 B dense ones over the shared NICs in 0.38 s
     assert 4 * 3 / 4 * expert / nic == pytest.approx(6.33, abs=0.01) and expected == pytest.approx(6.71, abs=0.01)
+
+
+def test_an_expert_gemm_over_fewer_routed_tokens_runs_further_from_the_peak():
+    # DeepSeek-V3 on H800, one micro-batch of 4,096 tokens, DP64: each rank receives 4,096 x 8 copies spread
+    # over its 256 / ep experts, M = 4,096 x 8 x ep / 256 tokens an expert (EP8: 1,024; EP64: 8,192). Only the
+    # routed-expert GEMMs see M: compute(EP8) - compute(EP64) = 3 passes x L x 2 x tokens x routed parameters
+    # x (1 / rate(EP8) - 1 / rate(EP64)), rate = BF16 peak x matmul_eff x expert-width factor x M / (M + g)
+    # / (tokens / (tokens + g)), g the calibrated GEMM half-dimension (DeepGEMM's H800 table: about 190)
+    def compute_s(ep):
+        layout = Layouts.single(dp=64, ep=ep, mb=1, recompute=0, zero=1)
+        return step_time(DSV3, H800, layout, 64, "bf16", CAL).compute_s[0]   # one micro-batch a rank
+
+    g, tokens = CAL.gemm_half_dim, 4096.0
+    expert = (671e9 - 37e9) / (58 * (256 - 8))
+    width = min(7168, expert / (3 * 7168))
+    rate = H800.bf16_flop_s * H800.eff.matmul_eff * width / (width + g) / (tokens / (tokens + g))
+
+    def seconds(m):
+        return 2 * tokens * (58 / 61) * 8 * expert / (rate * m / (m + g))
+
+    expected = 3 * 61 * (seconds(1024.0) - seconds(8192.0))
+    assert compute_s(8) - compute_s(64) == pytest.approx(expected, rel=1e-6)
+    assert compute_s(8) > compute_s(64)
