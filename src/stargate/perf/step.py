@@ -341,10 +341,13 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     pipeline = micro * mb_time + bubble + p2p_fill_flush
 
     # --- data parallel: gradient reduction, ZeRO sharding, optimizer ------------------------------
-    dense_rank = (n_layers * (lp.attention + (1 - moe_share) * lp.mlp_dense) + 2 * lp.embedding / pp) / (pp * tp)
-    # experts are not tensor-parallel (expert TP = 1): each EP rank holds experts / ep whole experts
-    expert_rank = spec.moe_layers * (spec.experts / ep + spec.shared_experts / tp) * lp.expert / pp \
-        if spec.is_moe else 0.0
+    # shared experts are dense parameters (Megatron-Core SharedExpertMLP: tensor-parallel, reduced over the
+    # whole data-parallel group); routed experts are not tensor-parallel (expert TP = 1): each EP rank holds
+    # experts / ep whole experts
+    shared_params = spec.moe_layers * spec.shared_experts * lp.expert if spec.is_moe else 0.0
+    dense_rank = (n_layers * (lp.attention + (1 - moe_share) * lp.mlp_dense) + shared_params
+                  + 2 * lp.embedding / pp) / (pp * tp)
+    expert_rank = spec.moe_layers * spec.experts / ep * lp.expert / pp if spec.is_moe else 0.0
     params_rank = dense_rank + expert_rank
     d_dense = dp * cp
     d_expert = np.maximum(np.floor(tp * d_dense / ep), 1.0)
