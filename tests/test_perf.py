@@ -203,3 +203,21 @@ def test_malformed_value_row_and_missing_columns_are_reported(tmp_path, shared_d
     (tmp_path / "cols.csv").write_text("a,b\n1,2\n")
     bad = CliRunner().invoke(app, ["validate", str(tmp_path / "cols.csv")])
     assert bad.exit_code == 2 and "lacks columns id" in bad.stderr
+
+
+def test_gradient_all_reduce_counts_each_embedding_once_per_pipeline():
+    # Llama 3.1 405B at TP8 x PP2 x DP2 on 8-GPU H100 nodes: each rank all-reduces its 1/(pp tp) share of
+    # the layers and of the input and output embeddings (2 x vocab x hidden) with its replica over one NIC:
+    # 2 x 2 B x (2 - 1) / 2 x params / NIC + 2 latencies (ring all-reduce of bf16 gradients)
+    from stargate.perf.hardware import SCALEOUT_LATENCY_S
+    from stargate.perf.step import layer_params
+
+    spec = ModelSpec.from_catalog(catalog.model("llama-3.1-405b"))
+    cal = load_calibration()
+    hw = Hardware.from_catalog(catalog.accelerator("h100-sxm"), cal)
+    lp = layer_params(spec)
+    params_rank = (spec.layers * (lp.attention + lp.mlp_dense) + 2 * lp.embedding) / (2 * 8)
+    nic = hw.scaleout_byte_s * hw.eff.net_eff
+    expected = 2 * 2 * (1 / 2) * params_rank / nic + 2 * SCALEOUT_LATENCY_S
+    layout = Layouts.single(tp=8, pp=2, dp=2, mb=1, recompute=2, zero=1)
+    assert step_time(spec, hw, layout, 16, "bf16", cal).dp_comm_total_s[0] == pytest.approx(expected, rel=1e-9)

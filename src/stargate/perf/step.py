@@ -346,7 +346,7 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     # experts / ep whole experts
     shared_params = spec.moe_layers * spec.shared_experts * lp.expert if spec.is_moe else 0.0
     dense_rank = (n_layers * (lp.attention + (1 - moe_share) * lp.mlp_dense) + shared_params
-                  + 2 * lp.embedding / pp) / (pp * tp)
+                  + 2 * lp.embedding) / (pp * tp)
     expert_rank = spec.moe_layers * spec.experts / ep * lp.expert / pp if spec.is_moe else 0.0
     params_rank = dense_rank + expert_rank
     d_dense = dp * cp
