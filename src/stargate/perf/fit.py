@@ -28,7 +28,7 @@ BOUNDS = {
     "dp_overlap": (0.0, 1.0), "zero3_overlap": (0.0, 1.0), "ep_comm_exposed": (0.0, 1.0), "ep_imbalance": (1.0, 2.5),
 }
 # the MoE imbalance stays at its documented value: the development set's MoE rows force-balance tokens;
-# the softmax overlap too: the development set does not identify it (its soft-L1 cost varies by 1 % over 0-1).
+# the softmax overlap too: the development set does not identify it (its soft-L1 cost varies by 1 % over 0-1)
 GLOBAL_FIT = ("gemm_half_dim", "elementwise_bytes_per_hidden", "layer_overhead_s", "tp_comm_exposed", "dp_overlap",
               "zero3_overlap", "ep_comm_exposed")
 
@@ -60,19 +60,16 @@ def _vintage_families(rows: list[PreparedRow]) -> list[str]:
     return sorted({fam for (fam, _), d in dates.items() if len(d) >= 2})
 
 
-def fit(frame: pd.DataFrame, start: Calibration | None = None, max_nfev: int = 400,
-        free: tuple[str, ...] | None = None) -> tuple[Calibration, float]:
+def fit(frame: pd.DataFrame, start: Calibration | None = None, max_nfev: int = 400) -> tuple[Calibration, float]:
     """Fit the calibration on ``frame``; returns it and the median |error| % it reaches.
 
     The software-vintage gains (``Calibration.vintage``) of families with a lineage measured at two dates
-    are fitted jointly with the efficiencies. ``free`` restricts the fit to those of the parameters
-    (``"softmax_overlap"``, ``"hopper.matmul_eff"``, ``"vintage.hopper"``); the others keep ``start``'s values."""
+    are fitted jointly with the efficiencies."""
     start = start or load_calibration()
     trends = dict(start.vintage)
     prepared = [p for p in (prepare_row(row) for _, row in frame.iterrows()) if isinstance(p, PreparedRow)]
-    names = [n for n in _free_parameters(prepared, start) if free is None or n in free]
-    vintage = [f for f in _vintage_families(prepared)
-               if f in start.families and (free is None or f"vintage.{f}" in free)]
+    names = _free_parameters(prepared, start)
+    vintage = [f for f in _vintage_families(prepared) if f in start.families]
     for fam in vintage:
         if fam not in trends:
             dates = [r.date for r in prepared if r.accelerator.family == fam and r.date is not None]

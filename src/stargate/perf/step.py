@@ -248,7 +248,7 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     t_attn = attn_flop / bf16_rate
     # softmax: one exponential per causal score and head on the special-function units, in the forward
     # pass and again in the backward (flash attention recomputes the probabilities); they run beside the
-    # attention matmuls, which hide the calibrated share of the shorter of the two (FlashAttention-3
+    # attention matmuls, which hide the set share (calibration.toml) of the shorter of the two (FlashAttention-3
     # Sec. 3.1-3.2: 3.9 TFLOPS of exponentials against 989 of matmul on H100; Blackwell Ultra doubles them)
     t_exp = (tokens * spec.heads * spec.causal_keys / tp / hw.exp_per_s) if hw.exp_per_s else 0.0
     t_attn_fwd = t_attn + t_exp - c.softmax_overlap * np.minimum(t_attn, t_exp)
