@@ -14,6 +14,9 @@ time would allow, not the fastest layout of the search:
 
 The fastest layout that fits at all is reported beside it; the ratio of their throughputs widens the
 prediction interval on the fast side (:func:`stargate.perf.intervals.mfu_interval`).
+
+A framework whose data parallelism has one documented mode fixes the ZeRO stage of its runs even where
+the layout is published (:func:`framework_zero`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,23 @@ from stargate.workload import ModelSpec
 
 HEADROOM = 0.90
 LONG_CONTEXT_TOKENS = 32_768
+
+
+def framework_zero(lineage: str, pp: int | None) -> tuple[int, str] | None:
+    """The ZeRO stage a framework's runs use when the source does not say, with the reason; None if open.
+
+    torchtitan shards every data-parallel rank with FSDP2 ``fully_shard`` (``data_parallel_shard_degree``
+    -1, ``data_parallel_replicate_degree`` 1): ZeRO-3. With pipeline stages its default resharding policy
+    keeps the gathered parameters from the forward to the backward pass (``fsdp_reshard_after_forward =
+    "default"``: no resharding when pipeline parallelism is on), the gradient and optimizer sharding of
+    ZeRO-2 (``torchtitan.distributed.fsdp.get_fsdp_reshard_after_forward_policy(policy, pp_enabled)``).
+    """
+    if lineage != "torchtitan":
+        return None
+    if pp is not None and pp > 1:
+        return 2, "ZeRO stage not published: torchtitan's FSDP2 over all data-parallel ranks, not resharded " \
+                  "after forward with pipeline stages (ZeRO-2)"
+    return 3, "ZeRO stage not published: torchtitan's FSDP2 over all data-parallel ranks (ZeRO-3)"
 
 
 @dataclass(frozen=True)

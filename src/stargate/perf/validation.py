@@ -33,9 +33,9 @@ from stargate.perf.intervals import interval_class, layout_published, metric_int
 from stargate.perf.layouts import RECOMPUTE
 from stargate.perf.moe import SCHEDULES, MoeRouting
 from stargate.perf.precision import likely_precision
-from stargate.perf.recipes import likely_layout
+from stargate.perf.recipes import framework_zero, likely_layout
 from stargate.perf.search import StepPrediction, search
-from stargate.perf.vintage import apply_vintage
+from stargate.perf.vintage import apply_vintage, lineage
 from stargate.workload import ModelSpec, model_flop_per_token
 
 METRICS = ("mfu", "hfu", "tflops_per_gpu", "tokens_per_s_per_gpu", "tokens_per_s", "step_time_s", "gpu_hours",
@@ -448,6 +448,10 @@ def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> Pr
         if base["metric"] in ("gpu_hours", "train_days") and not tokens:
             raise InputError("tokens", None, f"needed for a {base['metric']} row")
         fixed = _fixed_layout(row)
+        framework = framework_zero(lineage(base["source"]), fixed.get("pp"))
+        if framework is not None:
+            fixed["zero"], framework_note = framework
+            notes.append(framework_note)
         batch = _global_batch(row, spec, n, notes)
         routing = routing_of(row)
     except InputError as err:
