@@ -33,3 +33,24 @@ def test_lineages():
     assert lineage("NVIDIA-NeMo/Megatron-Bridge docs/performance-summary.md") == "nvidia-megatron"
     assert lineage("Narayanan et al. 2021 (Megatron-LM SC'21)") == "nvidia-megatron"
     assert lineage("llm-foundry MPT benchmarks") == "mosaicml"
+
+
+def test_a_family_without_a_fit_follows_the_reference_familys_trend():
+    # an unfitted family's efficiency is the reference (hopper) fit scaled by its MAMF, i.e. hopper's at hopper's
+    # dates: it moves with hopper's software trend; a fitted family keeps its own trend, or none
+    from dataclasses import replace
+
+    from stargate.perf.calibration import FamilyParams, load_calibration
+
+    cal = load_calibration()
+    trends = cal.trends()
+    assert trends["cdna3"] == trends["volta"] == trends["hopper"] == cal.vintage["hopper"]
+    assert trends["blackwell"] == cal.vintage["blackwell"] and "tpu" not in trends   # fitted, no trend of its own
+    v100_2019 = software_factor("volta", 2019.7, trends)
+    hopper = cal.vintage["hopper"]
+    assert v100_2019 == pytest.approx(math.exp(hopper.gain_per_year * (2019.7 - hopper.ref_year)))
+    assert v100_2019 < 0.9
+    # a family held out of the fit (the intervals' leave-one-family-out scores) borrows it too
+    held = replace(cal, families={**cal.families, "ampere": FamilyParams(0.7, 1.0, 0.8, fitted=False)},
+                   vintage={k: v for k, v in cal.vintage.items() if k != "ampere"})
+    assert held.trends()["ampere"] == cal.vintage["hopper"]

@@ -16,6 +16,7 @@ from stargate.catalog import Accelerator
 from stargate.cluster import Cluster
 from stargate.errors import InputError, require_range
 from stargate.perf import Hardware, StepPrediction, load_calibration, search
+from stargate.perf.calibration import REFERENCE_FAMILY
 from stargate.perf.precision import decimal_year
 from stargate.perf.step import ranks_per_domain
 from stargate.perf.vintage import apply_vintage
@@ -58,13 +59,16 @@ def step_hardware(accelerator: Accelerator, software_date: str | None = None, sc
                    placement=placement)
     date, basis = software_month(software_date)
     mamf = calibration.mamf_fraction.get(base.family)
-    hw = apply_vintage(base, decimal_year(date), mamf, calibration.vintage)
+    trends = calibration.trends()
+    hw = apply_vintage(base, decimal_year(date), mamf, trends)
     factor = hw.eff.matmul_eff / base.eff.matmul_eff
-    trend = calibration.vintage.get(base.family)
+    trend = trends.get(base.family)
     if trend is None:
         why = f"no software trend calibrated for {base.family}"
     else:
-        why = (f"{base.family} software +{100 * trend.gain_per_year:.1f} %/yr from {trend.ref_year:.1f}, "
+        owner = (f"{base.family} software" if base.family in calibration.vintage
+                 else f"{base.family} has no fit: {REFERENCE_FAMILY}'s software trend,")
+        why = (f"{owner} +{100 * trend.gain_per_year:.1f} %/yr from {trend.ref_year:.1f}, "
                f"flat after {trend.latest_year:.1f}")
         if mamf is not None and hw.eff.matmul_eff >= mamf - 1e-12 and factor > 1.0:
             why += f", capped at the MAMF {mamf:.2f}"

@@ -66,6 +66,16 @@ class Calibration:
             REFERENCE_FAMILY]
         return FamilyParams(ref.matmul_eff * ratio, ref.lowp_eff, ref.net_eff, fitted=False)
 
+    def trends(self) -> dict[str, Trend]:
+        """Software trend per family: its own where calibrated; a family without a fit follows the reference
+        family's, as its efficiency is the reference's fit (at the reference's dates) scaled by its MAMF."""
+        borrowed = self.vintage.get(REFERENCE_FAMILY)
+        out = dict(self.vintage)
+        if borrowed is not None:
+            out.update({name: borrowed for name in self.mamf_fraction if name not in self.vintage
+                        and (name not in self.families or not self.families[name].fitted)})
+        return out
+
     def with_values(self, values: dict[str, float]) -> Calibration:
         """A copy with ``{"global_name": v, "family.param": v}`` replaced (used by the fit)."""
         glob = {k: v for k, v in values.items() if "." not in k}

@@ -133,7 +133,8 @@ def score_rows(frame, calibration=None) -> list[tuple[str, bool, bool, str, floa
             continue
         ratio = calibration.mamf_fraction[family] / calibration.mamf_fraction[ref_name]
         held = replace(calibration, families={**calibration.families, family: FamilyParams(
-            ref.matmul_eff * ratio, ref.lowp_eff, ref.net_eff, fitted=False)})
+            ref.matmul_eff * ratio, ref.lowp_eff, ref.net_eff, fitted=False)},
+            vintage={k: v for k, v in calibration.vintage.items() if k != family})   # the reference's trend
         result = evaluate_row(row, held, goodput)
         if result.predicted:
             out.append((arch, False, published, source,

@@ -469,12 +469,12 @@ def evaluate_row(row: PreparedRow, calibration: Calibration,
                  goodput: Callable[[float, int, float], float], whole_run: float | None = None) -> RowResult:
     """Predict a prepared row with ``calibration``; an infeasible layout becomes the reason.
 
-    The family's software trend (``calibration.vintage``, :mod:`stargate.perf.vintage`) moves the matmul
+    The family's software trend (``calibration.trends()``, :mod:`stargate.perf.vintage`) moves the matmul
     efficiency to the row's ``date``."""
     note = row.note
     hw = Hardware.from_catalog(row.accelerator, calibration)
     if row.date is not None:
-        hw = apply_vintage(hw, row.date, calibration.mamf_fraction.get(row.accelerator.family), calibration.vintage)
+        hw = apply_vintage(hw, row.date, calibration.mamf_fraction.get(row.accelerator.family), calibration.trends())
     published = layout_published(row.fixed)
     spread = 1.0
     try:

@@ -10,6 +10,9 @@ a change of framework between dates is not read as a software gain (dates and er
 family and lineage, a fixed-effects slope). Software does not get slower: a negative gain is 0; a family
 with no lineage measured at two dates gets 0.
 
+A family without runs of its own (its efficiency is the reference family's fit scaled by its MAMF) follows
+the reference family's trend, so that its efficiency is the reference's at the same software date.
+
 The planned run's software date defaults to today (:func:`software_factor` with ``date=None``).
 """
 
@@ -25,10 +28,11 @@ from stargate.perf.precision import today_year
 
 
 def load_trends() -> dict[str, Trend]:
-    """The shipped trends (``[vintage.<family>]`` of ``catalog/calibration.toml``)."""
+    """The shipped trends (``[vintage.<family>]`` of ``catalog/calibration.toml``; families without a fit
+    follow the reference family's, :meth:`stargate.perf.calibration.Calibration.trends`)."""
     from stargate.perf.calibration import load_calibration
 
-    return load_calibration().vintage
+    return load_calibration().trends()
 
 
 def software_factor(family: str, date: float | None = None, trends: dict[str, Trend] | None = None) -> float:
