@@ -66,3 +66,15 @@ def test_plan_cli_shows_where_each_setting_comes_from(tmp_path):
     out = runner.invoke(app, ["plan", str(path)])
     assert out.exit_code == 0, out.output
     assert "Accelerator-dependent settings (h100-sxm)" in out.stdout and "catalog (h100-sxm)" in out.stdout
+
+
+def test_plan_shows_the_softmax_rate_it_used(tmp_path):
+    # the step model's softmax term: the catalog's exponentials per GPU (H100: 3.9e12, FlashAttention-3) and the
+    # calibration's overlap; an accelerator without a published rate says that no softmax time is counted
+    path = tmp_path / "h100.toml"
+    path.write_text(h100_text())
+    out = runner.invoke(app, ["plan", str(path)])
+    assert out.exit_code == 0, out.output
+    row = next(line for line in out.stdout.splitlines() if "softmax exponentials" in line)
+    assert "3.9e12/s per GPU" in row and "catalog (h100-sxm)" in row
+    assert "hide 50% of" in " ".join(out.stdout.split())

@@ -185,6 +185,14 @@ def print_deployment(result: PlanResult, cite: _Sources) -> None:
         table.add_row("software date", software.date,
                       software.basis + " " + cite.ref(notes.get("workload.software_date", "")))
         table.add_row("software factor", f"× {software.factor:.3f}", "on the matmul efficiency: " + software.trend)
+        from stargate.perf.calibration import load_calibration
+
+        acc = result.cluster.accelerator
+        rate = acc.sfu_exp_tera_per_s
+        table.add_row("softmax exponentials", "—" if rate is None else f"{rate / acc.gpus_per_unit:.1f}e12/s per GPU",
+                      "not published: no softmax time" if rate is None else
+                      f"catalog ({acc.key}); the attention matmuls hide {load_calibration().softmax_overlap:.0%} of "
+                      "the shorter of the two (calibration softmax_overlap)")
     console.print(table)
 
 
