@@ -145,3 +145,17 @@ def test_search_takes_a_software_date():
     assert old["software"]["date"] == "2023-06" and old["software"]["factor"] == pytest.approx(0.9736, abs=1e-4)
     assert today["software"]["date"] == dt.date.today().strftime("%Y-%m")
     assert old["ranked"][0]["mfu"] < today["ranked"][0]["mfu"]
+
+
+def test_a_family_without_a_fit_plans_with_the_reference_trend():
+    # MI355X (CDNA4, no runs in the development set): Hopper's fit scaled by the MAMF, moved by Hopper's trend
+    # to the plan's software date, capped at its own MAMF; the plan names the borrowed trend
+    from stargate.perf.calibration import load_calibration
+
+    cal = load_calibration()
+    old, soft_old = step_hardware(catalog.accelerator("mi355x"), "2023-06")
+    assert soft_old.factor == pytest.approx(math.exp(HOPPER_GAIN * (JUNE_2023 - HOPPER_REF)), rel=1e-9)
+    assert old.eff.matmul_eff == pytest.approx(cal.family("cdna4").matmul_eff * soft_old.factor)
+    assert "cdna4 has no fit: hopper's software trend, +3.8 %/yr" in soft_old.trend
+    new, _ = step_hardware(catalog.accelerator("mi355x"), "2026-06")
+    assert new.eff.matmul_eff == pytest.approx(cal.mamf_fraction["cdna4"])   # capped at its MAMF, as H100 at its own
