@@ -221,3 +221,19 @@ def test_gradient_all_reduce_counts_each_embedding_once_per_pipeline():
     expected = 2 * 2 * (1 / 2) * params_rank / nic + 2 * SCALEOUT_LATENCY_S
     layout = Layouts.single(tp=8, pp=2, dp=2, mb=1, recompute=2, zero=1)
     assert step_time(spec, hw, layout, 16, "bf16", cal).dp_comm_total_s[0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_xla_runs_the_step_as_one_program_without_per_layer_launch_cost():
+    # the calibrated per-layer overhead (kernel launches, synchronisation) is an eager CUDA/ROCm cost: on a TPU
+    # (XLA compiles the whole step) the compute time does not depend on it; on a GPU it adds 3 passes per layer
+    from dataclasses import replace
+
+    spec = ModelSpec.from_catalog(catalog.model("llama-3.1-405b"))
+    cal = load_calibration()
+    layout = Layouts.single(tp=8, pp=1, dp=1, mb=1, recompute=0, zero=1)
+    for key, per_pass in (("tpu-v5p", 0.0), ("h100-sxm", 1.0)):
+        hw = Hardware.from_catalog(catalog.accelerator(key), cal)
+        base = step_time(spec, hw, layout, 1, "bf16", cal).compute_s[0]
+        slower = replace(cal, layer_overhead_s=cal.layer_overhead_s + 1e-3)
+        more = step_time(spec, hw, layout, 1, "bf16", slower).compute_s[0]
+        assert more - base == pytest.approx(per_pass * 3 * spec.layers * 1e-3, abs=1e-12)

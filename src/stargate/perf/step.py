@@ -258,8 +258,11 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     # copies through HBM (permute, sort by expert, unpermute, weighted combine: Megatron-Core dispatcher)
     elem_bytes_per_hidden = c.elementwise_bytes_per_hidden + moe_share * MOE_ROUTING_BYTES * spec.top_k
     t_elem = elem_bytes_per_hidden * h * tokens / tp / hbm
-    t_fwd_layer = t_lin + t_attn_fwd + t_elem + c.layer_overhead_s
-    t_bwd_layer = 2 * (t_lin + t_elem + c.layer_overhead_s) + t_attn_bwd
+    # per-layer launch and synchronisation cost of an eager CUDA/ROCm framework; XLA (TPU) compiles the whole
+    # step into one program that the host dispatches once (JAX documentation, "Just-in-time compilation")
+    overhead = 0.0 if hw.xla_runtime else c.layer_overhead_s
+    t_fwd_layer = t_lin + t_attn_fwd + t_elem + overhead
+    t_bwd_layer = 2 * (t_lin + t_elem + overhead) + t_attn_bwd
     t_recompute = np.where(rc == 2, t_fwd_layer, np.where(rc == 1, t_attn_fwd, 0.0))  # np.where: faster than select
     t_logits = 3 * logit_flop / bf16_rate
     compute_mb = layers_rank * (t_fwd_layer + t_bwd_layer + t_recompute) + t_logits
