@@ -27,6 +27,7 @@ import pandas as pd
 
 from stargate import catalog
 from stargate.errors import InputError
+from stargate.perf.benchmarks import EvalSchedule, eval_schedule, is_time_to_train
 from stargate.perf.calibration import Calibration, load_calibration
 from stargate.perf.hardware import Hardware
 from stargate.perf.intervals import interval_class, layout_published, metric_interval, mfu_interval
@@ -312,12 +313,14 @@ def _global_batch(row: pd.Series, spec: ModelSpec, n: int, notes: list[str]) -> 
 
 def metric_value(metric: str, p: StepPrediction, spec: ModelSpec, precision_peak: float, tokens: float | None,
                  attention_factor: float, hardware: bool, goodput: Callable[[float, int, float], float],
-                 whole_run: float = 1.0) -> float:
+                 whole_run: float = 1.0, eval_share: float | None = None) -> float:
     """The row's metric from a step prediction, in the row's unit (fractions for mfu/hfu).
 
     ``attention_factor`` rescales the 12LHQT attention term to the source's FLOP convention
     (0.5 for LLM Foundry's 6LHQT, 0 where the source counts none). ``whole_run`` is the share of a whole
-    run's failure-free wall time spent training at the steady-state step rate (:func:`whole_run_efficiency`)."""
+    run's failure-free wall time spent training at the steady-state step rate (:func:`whole_run_efficiency`).
+    ``eval_share`` marks a time-to-train benchmark (:mod:`stargate.perf.benchmarks`): its time is the steady
+    steps plus that share for evaluation passes, with no failures and no whole-run efficiency."""
     attn_per_token = 12 * spec.layers * spec.attention_width * spec.attention_context
     correction = (p.tflops_per_gpu_model * 1e12 / p.tokens_per_s_per_gpu - (1 - attention_factor) * attn_per_token) \
         / (p.tflops_per_gpu_model * 1e12 / p.tokens_per_s_per_gpu)
@@ -336,7 +339,10 @@ def metric_value(metric: str, p: StepPrediction, spec: ModelSpec, precision_peak
     if metric == "step_time_s":
         return p.step_s
     ideal_s = tokens / p.tokens_per_s
-    wall_s = ideal_s / goodput(ideal_s, p.n_gpus, spec.params) / whole_run
+    if eval_share is not None:
+        wall_s = ideal_s * (1.0 + eval_share)
+    else:
+        wall_s = ideal_s / goodput(ideal_s, p.n_gpus, spec.params) / whole_run
     if metric == "gpu_hours":
         return wall_s * p.n_gpus / 3600
     return wall_s / 86400
@@ -347,6 +353,8 @@ COVERS = {
     "whole": "covers the whole run: steady-state steps, failures and restarts (stargate.goodput), and the "
              "whole-run efficiency {eff:.2f} (evaluation, checkpoints, stalls; fitted on the dev set)",
     "step": "covers steady-state steps of a benchmark run (no failures, restarts or evaluation)",
+    "time_to_train": "covers a time-to-train benchmark (MLPerf rules): steady-state steps for the row's tokens "
+                     "plus {evaluation}; no initialisation, failures or checkpoints",
 }
 
 
@@ -403,6 +411,8 @@ class PreparedRow:
     note: str
     date: float | None = None   # the row's software vintage (decimal year), None when not given
     routing: MoeRouting | None = None  # MoE node limit and pipeline schedule where published
+    time_to_train: bool = False        # a time-to-train benchmark result (MLPerf), not a production run
+    eval_schedule: EvalSchedule | None = None  # its evaluation passes, where known
 
 
 def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> PreparedRow | RowResult:
@@ -457,8 +467,10 @@ def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> Pr
     except InputError as err:
         return RowResult(**base, predicted=None, error_pct=None, reason="; ".join([str(err), *notes]))
     attention_factor, hardware = flop_convention(_cell(row, "notes"))
+    timed = base["metric"] in WHOLE_RUN_METRICS and is_time_to_train(base["source"], _cell(row, "notes"))
     return PreparedRow(base, spec, acc, n, batch, precision, fixed, tokens, attention_factor, hardware,
-                       "; ".join(notes), date, routing)
+                       "; ".join(notes), date, routing, timed,
+                       eval_schedule(_cell(row, "model"), _cell(row, "notes")) if timed else None)
 
 
 class _Predicted(Exception):  # noqa: N818 (not an error)
@@ -500,9 +512,17 @@ def evaluate_row(row: PreparedRow, calibration: Calibration,
             best = result.best
         whole = row.base["metric"] in WHOLE_RUN_METRICS
         efficiency = whole_run if whole_run is not None else whole_run_efficiency()
+        eval_share, covers = None, COVERS["whole" if whole else "step"].format(eff=efficiency)
+        if row.time_to_train:
+            schedule = row.eval_schedule
+            eval_share = schedule.share(best.layout["recompute"] == "full") if schedule else 0.0
+            covers = COVERS["time_to_train"].format(evaluation=(
+                f"evaluation passes of {schedule.eval_sequences:,.0f} sequences every "
+                f"{schedule.interval_sequences:,.0f} ({schedule.basis}; +{eval_share:.1%} of the time)"
+                if schedule else "no evaluation passes (schedule not known for this model)"))
         value = metric_value(row.base["metric"], best, row.spec, hw.peak_flop_s(row.precision), row.tokens,
-                             row.attention_factor, row.hardware_flops, goodput, efficiency)
-        note = "; ".join(filter(None, [note, COVERS["whole" if whole else "step"].format(eff=efficiency)]))
+                             row.attention_factor, row.hardware_flops, goodput, efficiency, eval_share)
+        note = "; ".join(filter(None, [note, covers]))
     except InputError as err:
         return RowResult(**row.base, predicted=None, error_pct=None, reason=str(err))
     error = (value - row.base["published"]) / row.base["published"] * 100
