@@ -9,7 +9,7 @@ ones, each at the forward share of a training step's cost per token (1/3, or 1/4
 the forward pass). It is not a production run: neither the failure model nor the whole-run efficiency of
 :mod:`stargate.perf.validation` applies.
 
-The evaluation schedule is read from the row's notes where given ("eval every 24576 sequences on 24567
+The evaluation schedule is read from the row's notes where given ("eval every 24576 sequences on 5659
 sequences"), else taken from the benchmark's rules in ``MLPERF_EVAL`` by the row's model name.
 """
 
