@@ -54,3 +54,60 @@ def test_a_family_without_a_fit_follows_the_reference_familys_trend():
     held = replace(cal, families={**cal.families, "ampere": FamilyParams(0.7, 1.0, 0.8, fitted=False)},
                    vintage={k: v for k, v in cal.vintage.items() if k != "ampere"})
     assert held.trends()["ampere"] == cal.vintage["hopper"]
+
+
+def test_moe_trend_is_the_slope_of_moe_errors_relative_to_their_familys_dense_rows():
+    from stargate.perf.vintage import fit_moe_trend
+
+    # hopper's dense rows sit at +0.1 and blackwell's at -0.1 (family offsets); hopper's MoE row (2026.0) is
+    # 0.1 slower than hopper's dense rows, blackwell's (2026.5) 0.05 faster than blackwell's: relative errors
+    # fall by 0.15 over half a year, a gain of 0.3 a year. The family offsets cancel, so a pooled slope of the
+    # raw MoE errors (-0.7 a year) is not what is fitted.
+    rows = [("hopper", 2025.0, 0.1, "a", False), ("hopper", 2026.5, 0.1, "a", False),
+            ("hopper", 2026.0, 0.2, "a", True),
+            ("blackwell", 2026.5, -0.1, "a", False), ("blackwell", 2026.5, -0.15, "a", True),
+            ("tpu", 2020.0, 0.9, "b", True)]          # no dense row of its family and lineage: not used
+    trend = fit_moe_trend(rows)
+    assert trend.gain_per_year == pytest.approx(0.3)
+    assert trend.ref_year == pytest.approx(2026.25) and trend.latest_year == 2026.5
+    assert fit_moe_trend([r for r in rows if not r[4]]) is None   # no MoE rows: no trend
+    # getting slower is clipped to 0
+    assert fit_moe_trend([("hopper", 2026.0, 0.0, "a", False), ("hopper", 2026.0, -0.1, "a", True),
+                          ("hopper", 2027.0, 0.2, "a", True)]).gain_per_year == 0
+
+
+def test_the_moe_trend_multiplies_the_family_trend_for_moe_models_only():
+    from dataclasses import replace
+
+    from stargate.catalog import accelerator
+    from stargate.perf.calibration import load_calibration
+    from stargate.perf.hardware import Hardware
+    from stargate.perf.vintage import apply_vintage, trend_factor
+
+    cal = load_calibration()
+    moe = cal.moe_vintage
+    assert moe is not None and 0.1 < moe.gain_per_year < 0.5   # fitted on the dev set's MoE rows
+    hw = Hardware.from_catalog(accelerator("h100-sxm"), cal)
+    when = 2025.0
+    dense = apply_vintage(hw, when, 1.0, cal.trends())
+    routed = apply_vintage(hw, when, 1.0, cal.trends(), moe)
+    factor = math.exp(moe.gain_per_year * (when - moe.ref_year))
+    assert trend_factor(moe, when) == pytest.approx(factor) and factor < 0.8
+    assert routed.eff.matmul_eff == pytest.approx(dense.eff.matmul_eff * factor)
+    # flat after the latest MoE row; still capped at the MAMF
+    assert trend_factor(moe, 2030.0) == pytest.approx(trend_factor(moe, moe.latest_year))
+    capped = apply_vintage(replace(hw, eff=replace(hw.eff, matmul_eff=0.79)), 2030.0, 0.8, cal.trends(), moe)
+    assert capped.eff.matmul_eff == pytest.approx(0.8)
+
+
+def test_the_plan_of_an_moe_model_names_the_moe_trend():
+    from stargate.catalog import accelerator
+    from stargate.perf.calibration import load_calibration
+    from stargate.performance import step_hardware
+
+    moe = load_calibration().moe_vintage
+    hw_dense, dense = step_hardware(accelerator("h100-sxm"), "2025-06")
+    hw_moe, routed = step_hardware(accelerator("h100-sxm"), "2025-06", moe=True)
+    assert "MoE software" not in dense.trend and f"MoE software +{100 * moe.gain_per_year:.1f} %/yr" in routed.trend
+    assert routed.factor == pytest.approx(dense.factor * math.exp(moe.gain_per_year * (2025 + 5.5 / 12 - moe.ref_year)))
+    assert hw_moe.eff.matmul_eff < hw_dense.eff.matmul_eff

@@ -45,14 +45,15 @@ def software_month(date: str | None) -> tuple[str, str]:
 
 
 def step_hardware(accelerator: Accelerator, software_date: str | None = None, scaleup_domain: int | None = None,
-                  scaleout_gbit_s: float | None = None, placement: str = "aligned"
+                  scaleout_gbit_s: float | None = None, placement: str = "aligned", moe: bool = False
                   ) -> tuple[Hardware, SoftwareVintage]:
     """The step model's :class:`Hardware` for a planned run, with its software at ``software_date``.
 
     The one place the planning path builds it: the calibration (a ``--calibration FILE`` override included)
     gives the family's efficiencies, its software trend (:func:`stargate.perf.vintage.apply_vintage`, as the
     validation of each published run does at the run's date) and its MAMF cap. ``software_date`` is
-    ``"YYYY-MM"``, None = this month; after the family's latest measured date the trend is flat.
+    ``"YYYY-MM"``, None = this month; after the family's latest measured date the trend is flat. An MoE
+    model (``moe``) also takes the MoE path's trend (``[vintage_moe]``, :func:`stargate.perf.vintage.fit_moe_trend`).
     """
     calibration = load_calibration()
     base = replace(Hardware.from_catalog(accelerator, calibration, scaleup_domain, scaleout_gbit_s),
@@ -60,7 +61,8 @@ def step_hardware(accelerator: Accelerator, software_date: str | None = None, sc
     date, basis = software_month(software_date)
     mamf = calibration.mamf_fraction.get(base.family)
     trends = calibration.trends()
-    hw = apply_vintage(base, decimal_year(date), mamf, trends)
+    moe_trend = calibration.moe_vintage if moe else None
+    hw = apply_vintage(base, decimal_year(date), mamf, trends, moe_trend)
     factor = hw.eff.matmul_eff / base.eff.matmul_eff
     trend = trends.get(base.family)
     if trend is None:
@@ -70,9 +72,14 @@ def step_hardware(accelerator: Accelerator, software_date: str | None = None, sc
                  else f"{base.family} has no fit: {REFERENCE_FAMILY}'s software trend,")
         why = (f"{owner} +{100 * trend.gain_per_year:.1f} %/yr from {trend.ref_year:.1f}, "
                f"flat after {trend.latest_year:.1f}")
-        if mamf is not None and hw.eff.matmul_eff >= mamf - 1e-12 and factor > 1.0:
-            why += f", capped at the MAMF {mamf:.2f}"
-    return hw, SoftwareVintage(date, basis, base.family, factor, why + " (calibration [vintage])")
+    if moe_trend is not None:
+        why = (f"{why}; " if trend is not None else "") + (
+            f"MoE software +{100 * moe_trend.gain_per_year:.1f} %/yr from {moe_trend.ref_year:.1f}, "
+            f"flat after {moe_trend.latest_year:.1f}")
+    if mamf is not None and hw.eff.matmul_eff >= mamf - 1e-12 and factor > 1.0 and (trend or moe_trend) is not None:
+        why += f", capped at the MAMF {mamf:.2f}"
+    tables = "[vintage], [vintage_moe]" if moe_trend else "[vintage]"
+    return hw, SoftwareVintage(date, basis, base.family, factor, f"{why} (calibration {tables})")
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,7 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
     spec = workload.spec
     seqs = _round_batch(workload.global_batch_tokens / spec.seq_len)
     hw, software = step_hardware(cluster.accelerator, software_date, cluster.scaleup_domain,
-                                 cluster.scaleout_gbit_s or None, cluster.placement)
+                                 cluster.scaleout_gbit_s or None, cluster.placement, spec.is_moe)
     best: PerformanceResult | None = None
     best_score = 0.0
     peak_per_gpu = cluster.peak_flop_s(workload.precision) / cluster.n_gpus

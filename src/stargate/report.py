@@ -130,7 +130,7 @@ def _top_layouts(result: PlanResult, top: int = 5) -> list[Any]:
         from stargate.performance import _round_batch, step_hardware
 
         hw, _ = step_hardware(cl.accelerator, perf.software.date if perf.software else None, cl.scaleup_domain,
-                              cl.scaleout_gbit_s or None, cl.placement)
+                              cl.scaleout_gbit_s or None, cl.placement, wl.spec.is_moe)
         seqs = _round_batch(wl.global_batch_tokens / wl.spec.seq_len)
         found = search(wl.spec, hw, perf.n_gpus_used, seqs, wl.precision,
                        fixed=result.scenario.performance.fixed_layout(), top=top)

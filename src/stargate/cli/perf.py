@@ -50,7 +50,7 @@ def search_command(
         except ValueError as err:
             raise InputError("--software-date", software_date, str(err)) from None
     spec = ModelSpec.from_catalog(catalog.model(model), seq_len=seq_len)
-    hw, software = step_hardware(catalog.accelerator(accelerator), software_date)
+    hw, software = step_hardware(catalog.accelerator(accelerator), software_date, moe=spec.is_moe)
     if software_date is not None:
         software = replace(software, basis="given (--software-date)")
     result = search(spec, hw, gpus, batch_seqs, precision, top=top)

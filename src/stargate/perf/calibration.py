@@ -56,6 +56,7 @@ class Calibration:
     families: dict[str, FamilyParams] = field(default_factory=dict)
     mamf_fraction: dict[str, float] = field(default_factory=dict)
     vintage: dict[str, Trend] = field(default_factory=dict)  # software trend per family ([vintage.<family>])
+    moe_vintage: Trend | None = None  # the MoE path's own software trend, on top of the family's ([vintage_moe])
 
     def family(self, name: str) -> FamilyParams:
         """Parameters of ``name``; an unfitted family scales the reference fit by its measured MAMF."""
@@ -96,8 +97,11 @@ def calibration_from_dict(data: dict[str, Any]) -> Calibration:
             families[name] = FamilyParams(*(float(entry[k]) for k in FAMILY_FIELDS), fitted=True)
     vintage = {k: Trend(float(v["gain_per_year"]), float(v["ref_year"]), float(v["latest_year"]))
                for k, v in data.get("vintage", {}).items() if isinstance(v, dict)}
+    moe = data.get("vintage_moe")
+    moe_vintage = (Trend(float(moe["gain_per_year"]), float(moe["ref_year"]), float(moe["latest_year"]))
+                   if isinstance(moe, dict) else None)
     return Calibration(**{k: float(glob[k]) for k in GLOBAL_FIELDS}, families=families, mamf_fraction=mamf,
-                       vintage=vintage)
+                       vintage=vintage, moe_vintage=moe_vintage)
 
 
 @lru_cache(maxsize=1)

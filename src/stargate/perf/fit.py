@@ -19,7 +19,7 @@ from scipy.optimize import least_squares
 from stargate.perf.calibration import Calibration, Trend, load_calibration
 from stargate.perf.intervals import layout_published
 from stargate.perf.validation import PreparedRow, RowResult, default_goodput, evaluate_row, prepare_row
-from stargate.perf.vintage import lineage
+from stargate.perf.vintage import fit_moe_trend, lineage, scored_rows
 
 BOUNDS = {
     "matmul_eff": (0.2, 0.98), "lowp_eff": (0.3, 1.0), "net_eff": (0.2, 1.0),
@@ -64,7 +64,9 @@ def fit(frame: pd.DataFrame, start: Calibration | None = None, max_nfev: int = 4
     """Fit the calibration on ``frame``; returns it and the median |error| % it reaches.
 
     The software-vintage gains (``Calibration.vintage``) of families with a lineage measured at two dates
-    are fitted jointly with the efficiencies."""
+    are fitted jointly with the efficiencies; the MoE path's trend (``Calibration.moe_vintage``) is then
+    estimated from the fitted model's MoE rows against the dense rows of their family
+    (:func:`stargate.perf.vintage.fit_moe_trend`)."""
     start = start or load_calibration()
     trends = dict(start.vintage)
     prepared = [p for p in (prepare_row(row) for _, row in frame.iterrows()) if isinstance(p, PreparedRow)]
@@ -104,7 +106,12 @@ def fit(frame: pd.DataFrame, start: Calibration | None = None, max_nfev: int = 4
     solution = least_squares(residuals, x0, bounds=(lower, upper), loss="soft_l1", f_scale=0.1,
                              diff_step=0.02, max_nfev=max_nfev)
     best = split(solution.x)
-    median = float(np.median(np.abs(np.expm1(residuals(solution.x))))) * 100
+    if any(r.spec.is_moe for r in prepared):  # the MoE path's trend: two-stage, on the fitted families
+        best = replace(best, moe_vintage=fit_moe_trend(scored_rows(prepared, replace(best, moe_vintage=None),
+                                                                   goodput)))
+    median = float(np.median(np.abs(np.expm1(
+        [math.log(r.predicted / r.published) if (r := evaluate_row(row, best, goodput)).predicted else 1.0
+         for row in prepared])))) * 100
     return best, median
 
 
@@ -119,6 +126,8 @@ def calibration_toml(calibration: Calibration, template: str) -> str:
         value = None
         if section == "global" and key in GLOBAL_FIT:
             value = getattr(calibration, key)
+        elif section == "vintage_moe" and key in ("gain_per_year", "ref_year", "latest_year"):
+            value = None if calibration.moe_vintage is None else getattr(calibration.moe_vintage, key)
         elif section and section.startswith("vintage.") and key == "gain_per_year":
             trend = calibration.vintage.get(section.split(".", 1)[1])
             value = None if trend is None else trend.gain_per_year
@@ -128,7 +137,8 @@ def calibration_toml(calibration: Calibration, template: str) -> str:
                 value = getattr(calibration.families[fam], key)
         if value is not None:
             comment = line[line.index("#"):] if "#" in line else ""
-            line = f"{key} = {value:.4g}" + (f"  {comment}" if comment else "")
+            text = f"{value:.3f}" if key in ("ref_year", "latest_year") else f"{value:.4g}"
+            line = f"{key} = {text}" + (f"  {comment}" if comment else "")
         lines.append(line)
     return "\n".join(lines) + "\n"
 

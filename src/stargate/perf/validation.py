@@ -481,12 +481,13 @@ def evaluate_row(row: PreparedRow, calibration: Calibration,
                  goodput: Callable[[float, int, float], float], whole_run: float | None = None) -> RowResult:
     """Predict a prepared row with ``calibration``; an infeasible layout becomes the reason.
 
-    The family's software trend (``calibration.trends()``, :mod:`stargate.perf.vintage`) moves the matmul
-    efficiency to the row's ``date``."""
+    The family's software trend (``calibration.trends()``, :mod:`stargate.perf.vintage`), and for an MoE
+    model the MoE path's (``calibration.moe_vintage``), move the matmul efficiency to the row's ``date``."""
     note = row.note
     hw = Hardware.from_catalog(row.accelerator, calibration)
     if row.date is not None:
-        hw = apply_vintage(hw, row.date, calibration.mamf_fraction.get(row.accelerator.family), calibration.trends())
+        hw = apply_vintage(hw, row.date, calibration.mamf_fraction.get(row.accelerator.family), calibration.trends(),
+                           calibration.moe_vintage if row.spec.is_moe else None)
     published = layout_published(row.fixed)
     spread = 1.0
     try:

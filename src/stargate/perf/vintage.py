@@ -13,6 +13,13 @@ with no lineage measured at two dates gets 0.
 A family without runs of its own (its efficiency is the reference family's fit scaled by its MAMF) follows
 the reference family's trend, so that its efficiency is the reference's at the same software date.
 
+MoE models have a software trend of their own on top of their family's (:func:`fit_moe_trend`): grouped
+expert GEMMs, token dispatch and its overlap matured years after dense training did, so the same MoE layout
+on the same chips gained faster than a dense one. It is the slope over ``date`` of the MoE rows' errors
+*relative to the dense rows of their own family and lineage* (the family's offset and trend cancel), with
+the same fixed-effects demeaning per lineage, reference date (the MoE rows' mean) and flat extrapolation
+after the latest MoE row.
+
 The planned run's software date defaults to today (:func:`software_factor` with ``date=None``).
 """
 
@@ -37,16 +44,22 @@ def load_trends() -> dict[str, Trend]:
 
 def software_factor(family: str, date: float | None = None, trends: dict[str, Trend] | None = None) -> float:
     """Matmul-efficiency multiplier of ``family``'s software at ``date`` (decimal year; None = today)."""
-    trend = (trends if trends is not None else load_trends()).get(family)
+    return trend_factor((trends if trends is not None else load_trends()).get(family), date)
+
+
+def trend_factor(trend: Trend | None, date: float | None = None) -> float:
+    """``exp(g (t - t_ref))`` of ``trend`` at ``date`` (decimal year; None = today), flat after its latest date."""
     if trend is None:
         return 1.0
     when = min(today_year() if date is None else date, trend.latest_year)
     return math.exp(trend.gain_per_year * (when - trend.ref_year))
 
 
-def apply_vintage(hw, date: float | None, mamf_fraction: float | None, trends: dict[str, Trend] | None = None):
-    """``hw`` with its matmul efficiency moved to the software of ``date`` (capped at the MAMF)."""
-    factor = software_factor(hw.family, date, trends)
+def apply_vintage(hw, date: float | None, mamf_fraction: float | None, trends: dict[str, Trend] | None = None,
+                  moe_trend: Trend | None = None):
+    """``hw`` with its matmul efficiency moved to the software of ``date`` (capped at the MAMF); an MoE
+    model passes ``moe_trend`` (``Calibration.moe_vintage``), which multiplies the family's factor."""
+    factor = software_factor(hw.family, date, trends) * trend_factor(moe_trend, date)
     if factor == 1.0:
         return hw
     eff = hw.eff.matmul_eff * factor
@@ -92,6 +105,26 @@ def fit_trends(rows: list[tuple[str, float, float, str]]) -> dict[str, Trend]:
     return out
 
 
+def fit_moe_trend(rows: list[tuple[str, float, float, str, bool]]) -> Trend | None:
+    """The MoE trend from ``(family, date, log_error, lineage, is_moe)`` of published-layout development rows
+    (predicted with their family's trend and without an MoE trend); None without MoE rows to fit.
+
+    Each MoE row's error is taken relative to the mean error of the dense rows of its family and lineage (an
+    MoE row without such dense rows is not used); the slope of these over the date, demeaned per lineage, is
+    ``-g``. No gain without two dates in one lineage; a slope of getting slower is clipped to 0."""
+    dense: dict[tuple[str, str], list[float]] = {}
+    for family, _, err, line, moe in rows:
+        if not moe:
+            dense.setdefault((family, line), []).append(err)
+    points = [(date, err - float(np.mean(dense[(family, line)])), line)
+              for family, date, err, line, moe in rows if moe and (family, line) in dense]
+    if not points:
+        return None
+    dates = np.array([d for d, _, _ in points])
+    trend = fit_trends([("moe", d, e, line) for d, e, line in points])["moe"]
+    return Trend(trend.gain_per_year, float(dates.mean()), float(dates.max()))
+
+
 def trends_toml(trends: dict[str, Trend]) -> str:
     lines = []
     for family, t in trends.items():
@@ -100,33 +133,45 @@ def trends_toml(trends: dict[str, Trend]) -> str:
     return "\n".join(lines)
 
 
+def scored_rows(prepared, calibration, goodput) -> list[tuple[str, float, float, str, bool]]:
+    """``(family, date, log_error, lineage, is_moe)`` of the dated published-layout rows of ``prepared``
+    (:class:`stargate.perf.validation.PreparedRow`) predicted with ``calibration``: the trends' input."""
+    from stargate.perf.intervals import layout_published, throughput_log_error
+    from stargate.perf.validation import evaluate_row
+
+    out = []
+    for row in prepared:
+        if row.date is None or not layout_published(row.fixed):
+            continue
+        result = evaluate_row(row, calibration, goodput)
+        if result.predicted:
+            out.append((row.accelerator.family, row.date,
+                        throughput_log_error(result.metric, result.predicted, result.published),
+                        lineage(str(row.base["source"])), row.spec.is_moe))
+    return out
+
+
+def moe_trend_toml(trend: Trend | None) -> str:
+    if trend is None:
+        return ""
+    return (f"[vintage_moe]\ngain_per_year = {trend.gain_per_year:.4f}\nref_year = {trend.ref_year:.3f}\n"
+            f"latest_year = {trend.latest_year:.3f}\n")
+
+
 def main() -> None:
     """Print a two-stage estimate of the trends on the shipped development set (published layouts, the
-    shipped efficiencies, no trend applied); the shipped gains are fitted jointly by ``stargate calibrate``
-    (:func:`stargate.perf.fit.fit`)."""
+    shipped efficiencies, no trend applied); the shipped family gains are fitted jointly by ``stargate
+    calibrate`` (:func:`stargate.perf.fit.fit`), the MoE trend is this two-stage estimate (with the family
+    trends applied) there too."""
     from stargate.perf.calibration import load_calibration
-    from stargate.perf.intervals import layout_published, throughput_log_error
-    from stargate.perf.validation import (
-        PreparedRow,
-        dataset_path,
-        default_goodput,
-        evaluate_row,
-        prepare_row,
-        read_rows,
-    )
+    from stargate.perf.validation import PreparedRow, dataset_path, default_goodput, prepare_row, read_rows
 
     cal, goodput = load_calibration(), default_goodput()
-    rows = []
-    for _, raw in read_rows(dataset_path("dev")).iterrows():
-        row = prepare_row(raw)
-        if not isinstance(row, PreparedRow) or row.date is None or not layout_published(row.fixed):
-            continue
-        result = evaluate_row(row, replace(cal, vintage={}), goodput)
-        if result.predicted:
-            rows.append((row.accelerator.family, row.date,
-                         throughput_log_error(result.metric, result.predicted, result.published),
-                         lineage(str(row.base["source"]))))
-    print(trends_toml(fit_trends(rows)))
+    prepared = [p for p in (prepare_row(raw) for _, raw in read_rows(dataset_path("dev")).iterrows())
+                if isinstance(p, PreparedRow)]
+    rows = scored_rows(prepared, replace(cal, vintage={}, moe_vintage=None), goodput)
+    print(trends_toml(fit_trends([r[:4] for r in rows])))
+    print(moe_trend_toml(fit_moe_trend(scored_rows(prepared, replace(cal, moe_vintage=None), goodput))))
 
 
 if __name__ == "__main__":
