@@ -120,3 +120,36 @@ def test_an_expert_gemm_over_fewer_routed_tokens_runs_further_from_the_peak():
     expected = 3 * 61 * (seconds(1024.0) - seconds(8192.0))
     assert compute_s(8) - compute_s(64) == pytest.approx(expected, rel=1e-6)
     assert compute_s(8) > compute_s(64)
+
+
+def test_the_models_own_node_limit_routes_like_a_published_one():
+    # DeepSeek-V3's router sends a token to at most 4 nodes (report Sec. 2.1.2; config.json n_group 8,
+    # topk_group 4): the catalog carries it, and a run that publishes no limit is routed with it
+    spec = ModelSpec.from_catalog(catalog.model("deepseek-v3"))
+    assert spec.node_limit == 4 and ModelSpec.from_catalog(catalog.model("qwen3-235b-a22b")).node_limit == 0
+    cal = replace(CAL, ep_comm_exposed=1.0)
+    own = step_time(replace(DSV3, node_limit=4), H800, _lay(), 64, "bf16", cal)
+    given = step_time(DSV3, H800, _lay(), 64, "bf16", cal, MoeRouting(node_limit=4))
+    unlimited = step_time(DSV3, H800, _lay(), 64, "bf16", cal)
+    assert own.ep_comm_s[0] == pytest.approx(given.ep_comm_s[0], rel=1e-12)
+    assert own.ep_comm_s[0] < 0.6 * unlimited.ep_comm_s[0]     # 3.5 IB transfers a token instead of 7
+    # the run's own limit wins over the model's
+    wider = step_time(replace(DSV3, node_limit=4), H800, _lay(), 64, "bf16", cal, MoeRouting(node_limit=8))
+    assert wider.ep_comm_s[0] > own.ep_comm_s[0]
+
+
+def test_a_validation_row_without_a_node_limit_takes_the_catalog_models():
+    import pandas as pd
+
+    from stargate.perf.validation import PreparedRow, prepare_row
+
+    row = {"id": "x", "source": "test", "model": "DeepSeek-V3", "arch": "moe", "params_b": 671,
+           "active_params_b": 37, "layers": 61, "hidden": 7168, "heads": 128, "kv_heads": 128, "ffn_hidden": 18432,
+           "vocab": 129280, "experts": 256, "top_k": 8, "seq_len": 4096, "global_batch_seqs": 2048,
+           "accelerator": "b200", "n_accel": 256, "precision": "fp8", "tp": 1, "pp": 8, "ep": 32,
+           "metric": "tokens_per_s_per_gpu", "value": 3000, "date": "2026-04"}
+    prepared = prepare_row(pd.Series(row))
+    assert isinstance(prepared, PreparedRow) and prepared.spec.node_limit == 4
+    assert "node limit not in the row: DeepSeek-V3's router sends a token to at most 4 nodes" in prepared.note
+    given = prepare_row(pd.Series(row | {"node_limit": 2}))
+    assert given.spec.node_limit == 0 and given.routing.node_limit == 2 and "node limit not in" not in given.note

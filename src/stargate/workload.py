@@ -56,6 +56,8 @@ class ModelSpec:
     rope_head_dim: int = 0         # MLA decoupled rotary key width, shared by the heads [-]
     sliding_window: int = 0        # tokens a windowed layer attends to (0 = none) [tokens]
     sliding_window_layers: int = 0  # how many layers use the window [-]
+    # MoE router: scale-up domains (nodes) a token may be routed to (DeepSeek-V3: 4; 0 = unlimited)
+    node_limit: int = 0
 
     def __post_init__(self) -> None:
         for name in ("layers", "hidden", "heads", "kv_heads", "ffn_hidden", "vocab", "seq_len"):
@@ -63,7 +65,7 @@ class ModelSpec:
             if value < 1:
                 raise InputError(f"workload.{name}", value, "must be >= 1")
         for name in ("qk_head_dim", "v_head_dim", "q_lora_rank", "kv_lora_rank", "rope_head_dim", "sliding_window",
-                     "sliding_window_layers"):
+                     "sliding_window_layers", "node_limit"):
             if getattr(self, name) < 0:
                 raise InputError(f"workload.{name}", getattr(self, name), "must be >= 0")
         if self.sliding_window_layers > self.layers:
@@ -182,7 +184,7 @@ class ModelSpec:
             top_k=entry.top_k, shared_experts=entry.shared_experts,
             moe_ffn_hidden=entry.moe_ffn_hidden or 0, dense_layers=entry.dense_layers,
             params_b_given=entry.params_b, active_params_b_given=entry.active_params_b,
-            estimate=entry.estimate, **entry.attention_shape,
+            estimate=entry.estimate, node_limit=entry.node_limit, **entry.attention_shape,
         )
 
 

@@ -131,6 +131,7 @@ class ModelEntry:
     rope_head_dim: int = 0
     sliding_window: int = 0
     sliding_window_layers: int = 0
+    node_limit: int = 0   # MoE router: nodes a token may be routed to (0 = unlimited; stargate.perf.moe)
 
     @property
     def has_shape(self) -> bool:

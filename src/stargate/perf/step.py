@@ -314,7 +314,9 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
         # an EP group of ep consecutive ranks splits into pieces of gcd(per_dom, ep) ranks per domain
         _, _, ep_inside = link(ep)
         ep_piece = np.minimum(per_dom, ep) if all_pow2 else _gcd(per_dom, ep, ep_inside)
-        local_copies, remote_copies = routed_copies(ep, ep_piece, spec.top_k, routing.node_limit)
+        # the run's node limit, else the model router's own (DeepSeek-V3: 4 nodes)
+        local_copies, remote_copies = routed_copies(ep, ep_piece, spec.top_k,
+                                                    routing.node_limit or spec.node_limit or None)
         routed_bytes = tokens * h / tp * imbalance                 # per copy and byte of payload
         a2a_bytes = dispatch_bytes(precision) + BF16_BYTES + 2 * BF16_BYTES  # fwd dispatch + combine, bwd both
         t_a2a = np.maximum(local_copies * routed_bytes * a2a_bytes / nvl,

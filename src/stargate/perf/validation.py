@@ -222,6 +222,7 @@ def spec_from_row(row: pd.Series, notes: list[str] | None = None) -> ModelSpec:
         experts=experts if arch_moe else 0, top_k=top_k, shared_experts=shared,
         moe_ffn_hidden=(_positive_int(row, "moe_ffn_hidden") or 0) if arch_moe else 0, dense_layers=dense_layers,
         params_b_given=params_b, active_params_b_given=active_b,
+        node_limit=catalog_node_limit(row, layers, hidden, heads, notes) if arch_moe else 0,
         **attention_shape(row, layers, hidden, heads, notes),
     )
 
@@ -251,6 +252,19 @@ def attention_shape(row: pd.Series, layers: int, hidden: int, heads: int, notes:
     shape = ", ".join(f"{k} {v}" for k, v in entry.attention_shape.items())
     notes.append(f"attention shape not in the row: {entry.name}'s from the model catalog ({shape})")
     return dict(entry.attention_shape)
+
+
+def catalog_node_limit(row: pd.Series, layers: int, hidden: int, heads: int, notes: list[str]) -> int:
+    """The router's node limit of the catalog model with the row's layers, hidden size and heads (DeepSeek-V3:
+    4), named in ``notes``, when the row gives no ``node_limit`` (which :func:`routing_of` reads); else 0."""
+    if _cell(row, "node_limit"):
+        return 0
+    entry = _catalog_attention().get((layers, hidden, heads))
+    if entry is None or not entry.node_limit:
+        return 0
+    notes.append(f"node limit not in the row: {entry.name}'s router sends a token to at most {entry.node_limit} "
+                 "nodes (model catalog)")
+    return entry.node_limit
 
 
 def precision_of(row: pd.Series, acc: catalog.Accelerator, date: float | None = None) -> tuple[str, str]:
