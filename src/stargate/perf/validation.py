@@ -384,10 +384,13 @@ def whole_run_efficiency() -> float:
     return float(tomllib.loads(text)["conventions"]["whole_run_efficiency"])
 
 
-def fit_whole_run_efficiency(results: list[RowResult]) -> float:
-    """exp(-median log error) of the whole-run rows of ``results`` predicted with efficiency 1."""
-    errors = [math.log(r.predicted / r.published) for r in results
-              if r.metric in WHOLE_RUN_METRICS and r.predicted]
+def fit_whole_run_efficiency(rows: list[PreparedRow], results: list[RowResult]) -> float:
+    """exp(-median log error) of the whole-run rows of ``results`` (of ``rows``) predicted with efficiency 1.
+
+    A time-to-train benchmark row (MLPerf) is not a production run: its whole-run figure covers the steady
+    steps and evaluation only (:mod:`stargate.perf.benchmarks`), so it does not enter the fit."""
+    errors = [math.log(r.predicted / r.published) for row, r in zip(rows, results, strict=True)
+              if r.metric in WHOLE_RUN_METRICS and r.predicted and not row.time_to_train]
     return float(math.exp(np.median(errors))) if errors else 1.0
 
 
