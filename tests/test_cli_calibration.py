@@ -71,6 +71,15 @@ def test_a_file_written_by_calibrate_is_accepted(tmp_path):
     out_file = tmp_path / "refit.toml"
     fit = runner.invoke(app, ["calibrate", "--dataset", "dev", "--out", str(out_file), "--max-evaluations", "2"])
     assert fit.exit_code == 0, fit.output
+    # the MoE path's trend is re-estimated on the refit and written with its dates (not rounded to a year)
+    import tomllib
+
+    from stargate.perf.calibration import load_calibration
+
+    moe = tomllib.loads(out_file.read_text())["vintage_moe"]
+    shipped = load_calibration().moe_vintage
+    assert moe["gain_per_year"] > 0.1 and moe["ref_year"] == pytest.approx(shipped.ref_year, abs=1e-3)
+    assert moe["latest_year"] == pytest.approx(shipped.latest_year, abs=1e-3)
     out = runner.invoke(app, ["search", "--gpus", "512", "--batch-seqs", "256", "--top", "1",
                               "--calibration", str(out_file)], env={"COLUMNS": "80"})
     assert out.exit_code == 0, out.output
