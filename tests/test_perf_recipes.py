@@ -49,3 +49,41 @@ def test_torchtitan_runs_shard_with_fsdp2_unless_the_source_says_otherwise(layou
     # other frameworks keep the search's choice
     assert framework_zero("nvidia-megatron", 8) is None
     assert "zero" not in prepare_row(_row("Megatron-Bridge performance summary", **layout)).fixed
+
+
+def test_runs_before_selective_recomputation_checkpoint_every_layer_unless_they_say():
+    # selective recomputation appeared in May 2022 (Korthikanti et al., arXiv:2205.05198); before it the recipes
+    # checkpointed every layer (Megatron-LM's GPT-3 175B script: --activations-checkpoint-method uniform), and
+    # every pre-May-2022 row of the shipped sets that states its recomputation says "full"
+    from stargate.perf.precision import decimal_year
+    from stargate.perf.recipes import era_recompute
+    from stargate.perf.validation import dataset_path, prepare_row, read_rows
+
+    assert era_recompute(decimal_year("2022-04"))[0] == 2 and era_recompute(decimal_year("2022-05")) is None
+    assert era_recompute(None) is None
+    old = prepare_row(_row("Some 2021 paper", recompute="", date="2021-10"))
+    assert old.fixed["recompute"] == 2 and "recompute not published: full" in old.note
+    said = prepare_row(_row("Some 2021 paper", recompute="selective", date="2021-10"))
+    assert said.fixed["recompute"] == 1 and "recompute not published" not in said.note
+    assert "recompute" not in prepare_row(_row("Some 2023 paper", recompute="", date="2023-10")).fixed
+    stated = {str(r["recompute"]) for frame in (read_rows(dataset_path("dev")), read_rows(dataset_path("oos")))
+              for _, r in frame.iterrows() if str(r["date"]) < "2022-05" and str(r["recompute"]).strip()}
+    assert stated == {"full"}
+
+
+def test_software_before_may_2022_has_no_selective_recomputation():
+    from stargate.perf.layouts import Layouts
+    from stargate.perf.step import step_time
+    from stargate.perf.vintage import apply_era
+    from stargate.performance import step_hardware
+
+    old = apply_era(H100, 2021.5)
+    assert not old.selective_recompute and apply_era(H100, 2022.5) is H100
+    assert apply_era(H100, 2021.5, recompute_published=True) is H100   # a run that says it did, did
+    lay = Layouts.single(tp=8, pp=16, dp=8, mb=1, recompute=1)
+    assert step_time(LLAMA3_405B, H100, lay, 1024, "bf16", CAL).step_s[0] < float("inf")
+    assert step_time(LLAMA3_405B, old, lay, 1024, "bf16", CAL).step_s[0] == float("inf")
+    # a plan with 2021 software says so and never picks selective recomputation
+    hw, software = step_hardware(catalog.accelerator("a100-80gb"), "2021-06")
+    assert not hw.selective_recompute and "before May 2022: no selective recomputation" in software.trend
+    assert step_hardware(catalog.accelerator("a100-80gb"), "2023-06")[0].selective_recompute

@@ -19,7 +19,7 @@ from stargate.perf import Hardware, StepPrediction, load_calibration, search
 from stargate.perf.calibration import REFERENCE_FAMILY
 from stargate.perf.precision import decimal_year
 from stargate.perf.step import ranks_per_domain
-from stargate.perf.vintage import apply_vintage
+from stargate.perf.vintage import apply_era, apply_vintage
 from stargate.workload import Workload
 
 SECONDS_PER_DAY = 86_400.0
@@ -62,7 +62,7 @@ def step_hardware(accelerator: Accelerator, software_date: str | None = None, sc
     mamf = calibration.mamf_fraction.get(base.family)
     trends = calibration.trends()
     moe_trend = calibration.moe_vintage if moe else None
-    hw = apply_vintage(base, decimal_year(date), mamf, trends, moe_trend)
+    hw = apply_era(apply_vintage(base, decimal_year(date), mamf, trends, moe_trend), decimal_year(date))
     factor = hw.eff.matmul_eff / base.eff.matmul_eff
     trend = trends.get(base.family)
     if trend is None:
@@ -78,6 +78,8 @@ def step_hardware(accelerator: Accelerator, software_date: str | None = None, sc
             f"flat after {moe_trend.latest_year:.1f}")
     if mamf is not None and hw.eff.matmul_eff >= mamf - 1e-12 and factor > 1.0 and (trend or moe_trend) is not None:
         why += f", capped at the MAMF {mamf:.2f}"
+    if not hw.selective_recompute:
+        why += "; before May 2022: no selective recomputation"
     tables = "[vintage], [vintage_moe]" if moe_trend else "[vintage]"
     return hw, SoftwareVintage(date, basis, base.family, factor, f"{why} (calibration {tables})")
 

@@ -64,6 +64,8 @@ class Hardware:
     int8_flop_s: float | None = None  # int8 peak (TPU quantised training, catalog/precision_paths.toml) [OP/s]
     placement: str = "aligned"  # ranks per scale-up domain: "aligned" or "packed" (see PLACEMENTS)
     exp_per_s: float | None = None  # softmax exponentials of the special-function units; None: not modelled [1/s]
+    # software of the run's date (stargate.perf.vintage.apply_era): selective recomputation exists from May 2022
+    selective_recompute: bool = True
 
     def __post_init__(self) -> None:
         if self.placement not in PLACEMENTS:

@@ -16,7 +16,9 @@ The fastest layout that fits at all is reported beside it; the ratio of their th
 prediction interval on the fast side (:func:`stargate.perf.intervals.mfu_interval`).
 
 A framework whose data parallelism has one documented mode fixes the ZeRO stage of its runs even where
-the layout is published (:func:`framework_zero`).
+the layout is published (:func:`framework_zero`). Before selective recomputation existed (May 2022), a run
+that does not say how it recomputed checkpointed every layer, as the recipes of the time did
+(:func:`era_recompute`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,23 @@ def framework_zero(lineage: str, pp: int | None) -> tuple[int, str] | None:
         return 2, "ZeRO stage not published: torchtitan's FSDP2 over all data-parallel ranks, not resharded " \
                   "after forward with pipeline stages (ZeRO-2)"
     return 3, "ZeRO stage not published: torchtitan's FSDP2 over all data-parallel ranks (ZeRO-3)"
+
+
+def era_recompute(date: float | None) -> tuple[int, str] | None:
+    """The recomputation of a run dated ``date`` (decimal year) that does not publish it, with the reason;
+    None from May 2022 on, when it is chosen by memory (:func:`likely_layout`).
+
+    Before selective recomputation (Korthikanti et al., arXiv:2205.05198, May 2022) large models were trained
+    with every layer's activations checkpointed: Megatron-LM's GPT-3 175B and SC'21 scripts
+    (``examples/pretrain_gpt3_175B.sh``, ``examples/sc21/CONFIG.sh`` at commit 9da6e97, 2021-12-30:
+    ``--activations-checkpoint-method uniform``), DeepSpeed's activation checkpointing (MT-NLG), JAX
+    rematerialisation (Gopher, PaLM)."""
+    from stargate.perf.vintage import ERA_YEAR
+
+    if date is None or date >= ERA_YEAR:
+        return None
+    return 2, ("recompute not published: full (every layer checkpointed, the frameworks' recipe before selective "
+               "recomputation, May 2022)")
 
 
 @dataclass(frozen=True)

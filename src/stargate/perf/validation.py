@@ -34,9 +34,9 @@ from stargate.perf.intervals import interval_class, layout_published, metric_int
 from stargate.perf.layouts import RECOMPUTE
 from stargate.perf.moe import SCHEDULES, MoeRouting
 from stargate.perf.precision import likely_precision
-from stargate.perf.recipes import framework_zero, likely_layout
+from stargate.perf.recipes import era_recompute, framework_zero, likely_layout
 from stargate.perf.search import StepPrediction, search
-from stargate.perf.vintage import apply_vintage, lineage
+from stargate.perf.vintage import apply_era, apply_vintage, lineage
 from stargate.workload import ModelSpec, model_flop_per_token
 
 METRICS = ("mfu", "hfu", "tflops_per_gpu", "tokens_per_s_per_gpu", "tokens_per_s", "step_time_s", "gpu_hours",
@@ -479,6 +479,10 @@ def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> Pr
         if framework is not None:
             fixed["zero"], framework_note = framework
             notes.append(framework_note)
+        era = None if "recompute" in fixed else era_recompute(date)
+        if era is not None:
+            fixed["recompute"], era_note = era
+            notes.append(era_note)
         batch = _global_batch(row, spec, n, notes)
         routing = routing_of(row)
     except InputError as err:
@@ -505,6 +509,7 @@ def evaluate_row(row: PreparedRow, calibration: Calibration,
     if row.date is not None:
         hw = apply_vintage(hw, row.date, calibration.mamf_fraction.get(row.accelerator.family), calibration.trends(),
                            calibration.moe_vintage if row.spec.is_moe else None)
+        hw = apply_era(hw, row.date, "recompute" in row.fixed)
     published = layout_published(row.fixed)
     spread = 1.0
     try:

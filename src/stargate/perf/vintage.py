@@ -20,6 +20,11 @@ on the same chips gained faster than a dense one. It is the slope over ``date`` 
 the same fixed-effects demeaning per lineage, reference date (the MoE rows' mean) and flat extrapolation
 after the latest MoE row.
 
+Selective activation recomputation did not exist before May 2022 (:func:`apply_era`; Korthikanti et al.,
+"Reducing Activation Recomputation in Large Transformer Models", arXiv:2205.05198): frameworks checkpointed
+whole layers or nothing (Megatron-LM ``--activations-checkpoint-method uniform``, DeepSpeed activation
+checkpointing, JAX remat). Software dated before then cannot use it, unless a run publishes that it did.
+
 The planned run's software date defaults to today (:func:`software_factor` with ``date=None``).
 """
 
@@ -31,7 +36,7 @@ from dataclasses import replace
 import numpy as np
 
 from stargate.perf.calibration import Trend
-from stargate.perf.precision import today_year
+from stargate.perf.precision import decimal_year, today_year
 
 
 def load_trends() -> dict[str, Trend]:
@@ -53,6 +58,17 @@ def trend_factor(trend: Trend | None, date: float | None = None) -> float:
         return 1.0
     when = min(today_year() if date is None else date, trend.latest_year)
     return math.exp(trend.gain_per_year * (when - trend.ref_year))
+
+
+ERA_YEAR = decimal_year("2022-05") - 1 / 24   # the start of May 2022 (arXiv:2205.05198), as a decimal year
+
+
+def apply_era(hw, date: float | None, recompute_published: bool = False):
+    """``hw`` with the software features of ``date`` (decimal year; None = today): before May 2022 no
+    selective recomputation (unless the run publishes its own)."""
+    if date is None or date >= ERA_YEAR or recompute_published:
+        return hw
+    return replace(hw, selective_recompute=False)
 
 
 def apply_vintage(hw, date: float | None, mamf_fraction: float | None, trends: dict[str, Trend] | None = None,
