@@ -153,3 +153,22 @@ def test_a_validation_row_without_a_node_limit_takes_the_catalog_models():
     assert "node limit not in the row: DeepSeek-V3's router sends a token to at most 4 nodes" in prepared.note
     given = prepare_row(pd.Series(row | {"node_limit": 2}))
     assert given.spec.node_limit == 0 and given.routing.node_limit == 2 and "node limit not in" not in given.note
+
+
+def test_an_inline_moe_shape_can_limit_its_routing_to_nodes():
+    # a planner's own router (scenario workload.shape.node_limit) is routed like DeepSeek-V3's; a bad value is
+    # one line naming the field
+    from stargate.errors import InputError
+    from stargate.pipeline import resolve_workload
+    from stargate.scenario import scenario_from_dict
+
+    shape = {"layers": 61, "hidden": 7168, "heads": 128, "ffn_hidden": 18432, "vocab": 129280, "experts": 256,
+             "top_k": 8, "shared_experts": 1, "moe_ffn_hidden": 2048, "dense_layers": 3}
+
+    def workload(**extra):
+        return resolve_workload(scenario_from_dict({"workload": {"shape": shape | extra, "training_tokens": 1e12},
+                                                    "cluster": {"accelerator": "h800", "count": 2048}}))
+
+    assert workload(node_limit=4).spec.node_limit == 4 and workload().spec.node_limit == 0
+    with pytest.raises((InputError, ValueError), match="node_limit"):
+        workload(node_limit=-1)

@@ -65,6 +65,8 @@ class ModelShape(_Section):
     shared_experts: int = Field(default=0, ge=0, le=100)
     moe_ffn_hidden: int = Field(default=0, ge=0, le=10_000_000)
     dense_layers: int = Field(default=0, ge=0, le=10_000)
+    node_limit: int = Field(default=0, ge=0, le=100_000,
+                            description="MoE router: nodes a token may be routed to (DeepSeek-V3: 4); 0 = unlimited")
 
 
 class WorkloadSection(_Section):
