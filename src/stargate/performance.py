@@ -62,7 +62,8 @@ def step_hardware(accelerator: Accelerator, software_date: str | None = None, sc
     mamf = calibration.mamf_fraction.get(base.family)
     trends = calibration.trends()
     moe_trend = calibration.moe_vintage if moe else None
-    hw = apply_era(apply_vintage(base, decimal_year(date), mamf, trends, moe_trend), decimal_year(date))
+    when = decimal_year(date)
+    hw = apply_era(apply_vintage(base, when, mamf, trends, moe_trend), when)
     factor = hw.eff.matmul_eff / base.eff.matmul_eff
     trend = trends.get(base.family)
     if trend is None:
@@ -76,7 +77,8 @@ def step_hardware(accelerator: Accelerator, software_date: str | None = None, sc
         why = (f"{why}; " if trend is not None else "") + (
             f"MoE software +{100 * moe_trend.gain_per_year:.1f} %/yr from {moe_trend.ref_year:.1f}, "
             f"flat after {moe_trend.latest_year:.1f}")
-    if mamf is not None and hw.eff.matmul_eff >= mamf - 1e-12 and factor > 1.0 and (trend or moe_trend) is not None:
+    trended = trend is not None or moe_trend is not None
+    if mamf is not None and hw.eff.matmul_eff >= mamf - 1e-12 and factor > 1.0 and trended:
         why += f", capped at the MAMF {mamf:.2f}"
     if not hw.selective_recompute:
         why += "; before May 2022: no selective recomputation"

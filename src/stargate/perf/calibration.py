@@ -88,6 +88,10 @@ class Calibration:
         return replace(self, families=fams, **glob)
 
 
+def _trend(entry: dict[str, Any]) -> Trend:
+    return Trend(float(entry["gain_per_year"]), float(entry["ref_year"]), float(entry["latest_year"]))
+
+
 def calibration_from_dict(data: dict[str, Any]) -> Calibration:
     glob = data["global"]
     families, mamf = {}, {}
@@ -95,11 +99,9 @@ def calibration_from_dict(data: dict[str, Any]) -> Calibration:
         mamf[name] = float(entry["mamf_fraction"])
         if all(k in entry for k in FAMILY_FIELDS):
             families[name] = FamilyParams(*(float(entry[k]) for k in FAMILY_FIELDS), fitted=True)
-    vintage = {k: Trend(float(v["gain_per_year"]), float(v["ref_year"]), float(v["latest_year"]))
-               for k, v in data.get("vintage", {}).items() if isinstance(v, dict)}
+    vintage = {k: _trend(v) for k, v in data.get("vintage", {}).items() if isinstance(v, dict)}
     moe = data.get("vintage_moe")
-    moe_vintage = (Trend(float(moe["gain_per_year"]), float(moe["ref_year"]), float(moe["latest_year"]))
-                   if isinstance(moe, dict) else None)
+    moe_vintage = _trend(moe) if isinstance(moe, dict) else None
     return Calibration(**{k: float(glob[k]) for k in GLOBAL_FIELDS}, families=families, mamf_fraction=mamf,
                        vintage=vintage, moe_vintage=moe_vintage)
 

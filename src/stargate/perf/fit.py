@@ -95,13 +95,15 @@ def fit(frame: pd.DataFrame, start: Calibration | None = None, max_nfev: int = 4
             fitted[fam] = replace(trends[fam], gain_per_year=float(gain))
         return replace(cal, vintage=fitted)
 
-    def residuals(x: np.ndarray) -> np.ndarray:
-        cal = split(x)
+    def residuals_of(cal: Calibration) -> np.ndarray:
         out = []
         for row in prepared:
             result = evaluate_row(row, cal, goodput)
             out.append(math.log(result.predicted / result.published) if result.predicted else 1.0)
         return np.array(out)
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        return residuals_of(split(x))
 
     solution = least_squares(residuals, x0, bounds=(lower, upper), loss="soft_l1", f_scale=0.1,
                              diff_step=0.02, max_nfev=max_nfev)
@@ -109,9 +111,7 @@ def fit(frame: pd.DataFrame, start: Calibration | None = None, max_nfev: int = 4
     if any(r.spec.is_moe for r in prepared):  # the MoE path's trend: two-stage, on the fitted families
         best = replace(best, moe_vintage=fit_moe_trend(scored_rows(prepared, replace(best, moe_vintage=None),
                                                                    goodput)))
-    median = float(np.median(np.abs(np.expm1(
-        [math.log(r.predicted / r.published) if (r := evaluate_row(row, best, goodput)).predicted else 1.0
-         for row in prepared])))) * 100
+    median = float(np.median(np.abs(np.expm1(residuals_of(best))))) * 100
     return best, median
 
 

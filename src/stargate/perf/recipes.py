@@ -34,6 +34,7 @@ from stargate.perf.layouts import enumerate_layouts
 from stargate.perf.moe import MoeRouting
 from stargate.perf.search import StepPrediction, _prediction
 from stargate.perf.step import step_time
+from stargate.perf.vintage import ERA_YEAR
 from stargate.workload import ModelSpec
 
 HEADROOM = 0.90
@@ -66,8 +67,6 @@ def era_recompute(date: float | None) -> tuple[int, str] | None:
     (``examples/pretrain_gpt3_175B.sh``, ``examples/sc21/CONFIG.sh`` at commit 9da6e97, 2021-12-30:
     ``--activations-checkpoint-method uniform``), DeepSpeed's activation checkpointing (MT-NLG), JAX
     rematerialisation (Gopher, PaLM)."""
-    from stargate.perf.vintage import ERA_YEAR
-
     if date is None or date >= ERA_YEAR:
         return None
     return 2, ("recompute not published: full (every layer checkpointed, the frameworks' recipe before selective "

@@ -427,7 +427,6 @@ def _step_time_chunk(spec: ModelSpec, hw: Hardware, layouts: Layouts, global_bat
     # FP8/FP4 training (Transformer Engine) saves the matmul inputs in 8 bits: half their bf16 bytes
     act_coeff = ACTIVATION_COEFF - (LINEAR_INPUT_COEFF / 2 if precision in ("fp8", "fp4") else 0.0)
     act_layer = act_coeff * tokens * h / tp
-
     stored = np.where(rc == 2, 2 * tokens * h / tp, act_layer)   # per layer and micro-batch in flight
     # logits in bf16 plus the fp32 copy the cross-entropy works on (Megatron-LM vocab-parallel loss) [B]
     logits_mem = tokens * spec.vocab * (ACT_BYTES + 4.0) / tp

@@ -228,9 +228,11 @@ def spec_from_row(row: pd.Series, notes: list[str] | None = None) -> ModelSpec:
 
 
 @lru_cache(maxsize=1)
-def _catalog_attention() -> dict[tuple[int, int, int], catalog.ModelEntry]:
-    """Catalog models with a non-standard attention shape, by (layers, hidden, heads)."""
-    return {(e.layers, e.hidden, e.heads): e for e in catalog.models().values() if e.has_shape and e.attention_shape}
+def _catalog_by_shape() -> dict[tuple[int, int, int], catalog.ModelEntry]:
+    """Catalog models that publish what the schema has no column for (a non-standard attention shape, a
+    router node limit), by (layers, hidden, heads)."""
+    return {(e.layers, e.hidden, e.heads): e for e in catalog.models().values()
+            if e.has_shape and (e.attention_shape or e.node_limit)}
 
 
 def attention_shape(row: pd.Series, layers: int, hidden: int, heads: int, notes: list[str]) -> dict[str, int]:
@@ -246,8 +248,8 @@ def attention_shape(row: pd.Series, layers: int, hidden: int, heads: int, notes:
             given[field] = value
     if given:
         return given
-    entry = _catalog_attention().get((layers, hidden, heads))
-    if entry is None:
+    entry = _catalog_by_shape().get((layers, hidden, heads))
+    if entry is None or not entry.attention_shape:
         return {}
     shape = ", ".join(f"{k} {v}" for k, v in entry.attention_shape.items())
     notes.append(f"attention shape not in the row: {entry.name}'s from the model catalog ({shape})")
@@ -259,7 +261,7 @@ def catalog_node_limit(row: pd.Series, layers: int, hidden: int, heads: int, not
     4), named in ``notes``, when the row gives no ``node_limit`` (which :func:`routing_of` reads); else 0."""
     if _cell(row, "node_limit"):
         return 0
-    entry = _catalog_attention().get((layers, hidden, heads))
+    entry = _catalog_by_shape().get((layers, hidden, heads))
     if entry is None or not entry.node_limit:
         return 0
     notes.append(f"node limit not in the row: {entry.name}'s router sends a token to at most {entry.node_limit} "
