@@ -80,6 +80,11 @@ def test_a_file_written_by_calibrate_is_accepted(tmp_path):
     shipped = load_calibration().moe_vintage
     assert moe["gain_per_year"] > 0.1 and moe["ref_year"] == pytest.approx(shipped.ref_year, abs=1e-3)
     assert moe["latest_year"] == pytest.approx(shipped.latest_year, abs=1e-3)
+    # ... and every trend with its gain's standard error, which the prediction intervals carry
+    written = tomllib.loads(out_file.read_text())
+    assert moe["gain_sd_per_year"] > 0.1
+    assert written["vintage"]["blackwell"]["gain_sd_per_year"] > 0.1
+    assert 0 < written["vintage"]["hopper"]["gain_sd_per_year"] < 0.1
     out = runner.invoke(app, ["search", "--gpus", "512", "--batch-seqs", "256", "--top", "1",
                               "--calibration", str(out_file)], env={"COLUMNS": "80"})
     assert out.exit_code == 0, out.output

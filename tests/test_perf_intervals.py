@@ -102,3 +102,29 @@ def test_validate_json_rows_carry_their_interval_in_the_row_metric():
         assert low < row["predicted"] < high
     band = data["summary"]["interval"]
     assert band["n"] == len(data["rows"]) >= 100 and 0.5 < band["coverage"] <= 1.0
+
+
+def test_trend_error_widens_the_interval_in_quadrature():
+    table = load_intervals()
+    half = table.class_half_width("moe", True, True)
+    low, high = mfu_interval("moe", True, True, trend_sd_log=0.1)
+    z = 1.2816
+    expected = math.sqrt(half**2 + (z * table.source_spread_log) ** 2 + (z * 0.1) ** 2)
+    assert math.log(high) == pytest.approx(expected) and math.log(low) == pytest.approx(-expected)
+    assert mfu_interval("moe", True, True, trend_sd_log=0.0) == pytest.approx(mfu_interval("moe", True, True))
+
+
+def test_validation_rows_dated_far_from_the_trends_get_wider_intervals():
+    # the same Megatron-Bridge MoE row shape dated at the MoE trend's reference and a year before it
+    import pandas as pd
+
+    from stargate.perf.validation import dataset_path, read_rows, validate
+
+    rows = read_rows(dataset_path("dev"))
+    row = rows[rows["id"] == "mbridge-deepseek-v3-dgx-gb200-256-mxfp8"].iloc[0]
+    early = row.copy()
+    early["id"], early["date"] = "early", "2025-08"
+    near, far = validate(pd.DataFrame([row, early]))
+    ratio_near = near.interval[1] / near.interval[0]
+    ratio_far = far.interval[1] / far.interval[0]
+    assert ratio_far > ratio_near * 1.2

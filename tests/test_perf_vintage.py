@@ -111,3 +111,33 @@ def test_the_plan_of_an_moe_model_names_the_moe_trend():
     assert "MoE software" not in dense.trend and f"MoE software +{100 * moe.gain_per_year:.1f} %/yr" in routed.trend
     assert routed.factor == pytest.approx(dense.factor * math.exp(moe.gain_per_year * (2025 + 5.5 / 12 - moe.ref_year)))
     assert hw_moe.eff.matmul_eff < hw_dense.eff.matmul_eff
+
+
+def test_gain_standard_error_is_the_fixed_effects_slope_error():
+    # one lineage, dates 0, 1, 2 and errors 0, -0.1, -0.3: slope -0.15 (gain 0.15); residuals -1/60, 1/30,
+    # -1/60 leave RSS 1/600 over 3 - 1 - 1 = 1 degree of freedom, over sum(dt^2) = 2: sd sqrt(1/1200)
+    trend = fit_trends([("hopper", 0.0, 0.0, "a"), ("hopper", 1.0, -0.1, "a"), ("hopper", 2.0, -0.3, "a")])["hopper"]
+    assert trend.gain_per_year == pytest.approx(0.15)
+    assert trend.gain_sd_per_year == pytest.approx(math.sqrt(1 / 1200))
+    # two points on a line leave no degree of freedom: not estimable, reported as 0
+    assert fit_trends([("tpu", 2021.0, 0.1, "a"), ("tpu", 2022.0, -0.1, "a")])["tpu"].gain_sd_per_year == 0
+
+
+def test_trend_error_grows_with_the_distance_from_the_reference_date_and_is_flat_after_the_latest():
+    from stargate.perf.calibration import load_calibration
+    from stargate.perf.vintage import trend_sd_log
+
+    trend = Trend(0.1, 2024.0, 2025.0, 0.2)
+    assert trend.sd_log(2024.0) == 0 and trend.sd_log(2022.0) == pytest.approx(0.4)
+    assert trend.sd_log(2030.0) == pytest.approx(trend.sd_log(2025.0)) == pytest.approx(0.2)
+    cal = load_calibration()
+    blackwell, moe = cal.vintage["blackwell"], cal.moe_vintage
+    assert blackwell.gain_sd_per_year > 0 and moe.gain_sd_per_year > 0
+    # an MoE run adds the MoE trend's error to its family's in quadrature; a dense run has the family's only
+    at = 2025.5
+    assert trend_sd_log(cal, "blackwell", False, at) == pytest.approx(blackwell.sd_log(at))
+    assert trend_sd_log(cal, "blackwell", True, at) == pytest.approx(math.hypot(blackwell.sd_log(at), moe.sd_log(at)))
+    # further from the fitted dates, wider; a family without a trend of its own borrows the reference's
+    assert trend_sd_log(cal, "blackwell", True, 2025.0) > trend_sd_log(cal, "blackwell", True, 2026.0)
+    assert trend_sd_log(cal, "cdna3", False, 2020.0) == pytest.approx(cal.vintage["hopper"].sd_log(2020.0))
+    assert trend_sd_log(cal, "tpu", False, 2020.0) == 0   # fitted, no trend: nothing to add

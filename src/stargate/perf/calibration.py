@@ -33,11 +33,18 @@ class FamilyParams:
 
 @dataclass(frozen=True)
 class Trend:
-    """A family's software trend (stargate.perf.vintage): gain [1/year], reference and latest dates [year]."""
+    """A family's software trend (stargate.perf.vintage): gain [1/year], reference and latest dates [year],
+    and the standard error of the gain [1/year] (0 where the development rows cannot estimate it)."""
 
     gain_per_year: float
     ref_year: float
     latest_year: float
+    gain_sd_per_year: float = 0.0
+
+    def sd_log(self, date: float) -> float:
+        """Standard error of the trend's log factor at ``date`` [year]: the gain's error times the distance
+        from the reference date (the trend is flat after its latest date, and so is its error). [-]"""
+        return self.gain_sd_per_year * abs(min(date, self.latest_year) - self.ref_year)
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,8 @@ class Calibration:
 
 
 def _trend(entry: dict[str, Any]) -> Trend:
-    return Trend(float(entry["gain_per_year"]), float(entry["ref_year"]), float(entry["latest_year"]))
+    return Trend(float(entry["gain_per_year"]), float(entry["ref_year"]), float(entry["latest_year"]),
+                 float(entry.get("gain_sd_per_year", 0.0)))
 
 
 def calibration_from_dict(data: dict[str, Any]) -> Calibration:

@@ -19,7 +19,7 @@ from scipy.optimize import least_squares
 from stargate.perf.calibration import Calibration, Trend, load_calibration
 from stargate.perf.intervals import layout_published
 from stargate.perf.validation import PreparedRow, RowResult, default_goodput, evaluate_row, prepare_row
-from stargate.perf.vintage import fit_moe_trend, lineage, scored_rows
+from stargate.perf.vintage import fit_moe_trend, fit_trends, lineage, scored_rows
 
 BOUNDS = {
     "matmul_eff": (0.2, 0.98), "lowp_eff": (0.3, 1.0), "net_eff": (0.2, 1.0),
@@ -108,6 +108,12 @@ def fit(frame: pd.DataFrame, start: Calibration | None = None, max_nfev: int = 4
     solution = least_squares(residuals, x0, bounds=(lower, upper), loss="soft_l1", f_scale=0.1,
                              diff_step=0.02, max_nfev=max_nfev)
     best = split(solution.x)
+    # the gains' standard errors: from the two-stage estimate (stargate.perf.vintage.fit_trends on the fitted
+    # efficiencies without a trend), whose slopes the joint fit refines but whose spread it shares
+    two_stage = fit_trends([r[:4] for r in scored_rows(prepared, replace(best, vintage={}, moe_vintage=None),
+                                                        goodput)])
+    best = replace(best, vintage={fam: replace(t, gain_sd_per_year=two_stage[fam].gain_sd_per_year)
+                                  if fam in two_stage else t for fam, t in best.vintage.items()})
     if any(r.spec.is_moe for r in prepared):  # the MoE path's trend: two-stage, on the fitted families
         best = replace(best, moe_vintage=fit_moe_trend(scored_rows(prepared, replace(best, moe_vintage=None),
                                                                    goodput)))
@@ -126,11 +132,11 @@ def calibration_toml(calibration: Calibration, template: str) -> str:
         value = None
         if section == "global" and key in GLOBAL_FIT:
             value = getattr(calibration, key)
-        elif section == "vintage_moe" and key in ("gain_per_year", "ref_year", "latest_year"):
+        elif section == "vintage_moe" and key in ("gain_per_year", "gain_sd_per_year", "ref_year", "latest_year"):
             value = None if calibration.moe_vintage is None else getattr(calibration.moe_vintage, key)
-        elif section and section.startswith("vintage.") and key == "gain_per_year":
+        elif section and section.startswith("vintage.") and key in ("gain_per_year", "gain_sd_per_year"):
             trend = calibration.vintage.get(section.split(".", 1)[1])
-            value = None if trend is None else trend.gain_per_year
+            value = None if trend is None else getattr(trend, key)
         elif section and section.startswith("family.") and key in ("matmul_eff", "lowp_eff", "net_eff"):
             fam = section.split(".", 1)[1]
             if fam in calibration.families:

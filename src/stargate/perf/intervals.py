@@ -17,6 +17,12 @@ leave-one-source-out offset of a per-family intercept), and the row-weighted roo
 offsets (``source_spread``) is added in quadrature at the normal 80 % two-sided quantile. The interval
 of a row whose layout is assumed is widened on the fast side by the spread between the assumed and the
 fastest layout (the optimistic bound).
+
+The software trends (:mod:`stargate.perf.vintage`) move a prediction by ``exp(g (t - t_ref))``; the error of
+the fitted gain ``g`` grows with the distance of the run's date from ``t_ref`` (the variance of a regression
+line away from its mean, ``sd(g)^2 (t - t_ref)^2``). It is added in quadrature at the same normal quantile, so
+a run dated a year from the dates a short trend was fitted on (Blackwell, MoE: four months of development
+rows) carries that trend's uncertainty, and one at the trend's dates does not.
 """
 
 from __future__ import annotations
@@ -158,7 +164,8 @@ def load_intervals() -> IntervalTable:
 
 
 def mfu_interval(arch: str = "dense", family_fitted: bool = True, layout_published: bool = True,
-                 layout_spread: float = 1.0, table: IntervalTable | None = None) -> tuple[float, float]:
+                 layout_spread: float = 1.0, table: IntervalTable | None = None,
+                 trend_sd_log: float = 0.0) -> tuple[float, float]:
     """80 % interval of a predicted MFU (or any throughput) as factors ``(low, high)`` multiplying it.
 
     Parameters
@@ -169,6 +176,9 @@ def mfu_interval(arch: str = "dense", family_fitted: bool = True, layout_publish
     layout_spread : float    Fastest-layout throughput / assumed-layout throughput (>= 1): the high
                              factor is widened by it (the fastest layout is the optimistic bound). [-]
     table : IntervalTable    Conformal half-widths (default: the shipped table).
+    trend_sd_log : float     Standard error of the software trends' log factor at the run's date
+                             (:func:`stargate.perf.vintage.trend_sd_log`), added in quadrature at the normal
+                             80 % quantile as the source shift is. [-]
 
     Returns
     -------
@@ -177,7 +187,7 @@ def mfu_interval(arch: str = "dense", family_fitted: bool = True, layout_publish
     """
     table = table or load_intervals()
     half = table.class_half_width(arch, family_fitted, layout_published)
-    total = math.hypot(half, Z_TWO_SIDED_80 * table.source_spread_log)
+    total = math.hypot(half, Z_TWO_SIDED_80 * table.source_spread_log, Z_TWO_SIDED_80 * trend_sd_log)
     return math.exp(-total), math.exp(total) * max(1.0, layout_spread)
 
 

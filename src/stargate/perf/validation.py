@@ -36,7 +36,7 @@ from stargate.perf.moe import SCHEDULES, MoeRouting
 from stargate.perf.precision import likely_precision
 from stargate.perf.recipes import era_recompute, framework_zero, likely_layout
 from stargate.perf.search import StepPrediction, search
-from stargate.perf.vintage import apply_era, apply_vintage, lineage
+from stargate.perf.vintage import apply_era, apply_vintage, lineage, trend_sd_log
 from stargate.workload import ModelSpec, model_flop_per_token
 
 METRICS = ("mfu", "hfu", "tflops_per_gpu", "tokens_per_s_per_gpu", "tokens_per_s", "step_time_s", "gpu_hours",
@@ -553,7 +553,8 @@ def evaluate_row(row: PreparedRow, calibration: Calibration,
     error = (value - row.base["published"]) / row.base["published"] * 100
     arch = "moe" if row.spec.is_moe else "dense"
     fitted = row.accelerator.family in calibration.families
-    factors = mfu_interval(arch, fitted, published, layout_spread=spread)
+    factors = mfu_interval(arch, fitted, published, layout_spread=spread,
+                           trend_sd_log=trend_sd_log(calibration, row.accelerator.family, row.spec.is_moe, row.date))
     return RowResult(**row.base, predicted=value, error_pct=error, reason=note, layout=best.layout,
                      interval=metric_interval(row.base["metric"], value, factors),
                      interval_class=interval_class(arch, fitted, published))

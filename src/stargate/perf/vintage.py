@@ -26,6 +26,12 @@ whole layers or nothing (Megatron-LM ``--activations-checkpoint-method uniform``
 checkpointing, JAX remat). Software dated before then cannot use it, unless a run publishes that it did.
 
 The planned run's software date defaults to today (:func:`software_factor` with ``date=None``).
+
+Each gain carries its standard error (the fixed-effects slope's: residual variance over n - lineages - 1
+degrees of freedom, over the demeaned dates' sum of squares). A run dated ``t`` carries ``sd(g) |t - t_ref|``
+of log error from it, which widens its prediction interval (:func:`trend_sd_log`): the Blackwell and MoE
+trends rest on four months of development rows, so a run a year earlier is uncertain by more than the
+development residuals show.
 """
 
 from __future__ import annotations
@@ -116,9 +122,24 @@ def fit_trends(rows: list[tuple[str, float, float, str]]) -> dict[str, Trend]:
             dt[sel] -= dates[sel].mean()
             de[sel] -= errors[sel].mean()
         spread = float((dt**2).sum())
-        gain = max(0.0, -float((dt * de).sum()) / spread) if spread > 1e-9 else 0.0
-        out[family] = Trend(gain, float(dates.mean()), float(dates.max()))
+        slope = float((dt * de).sum()) / spread if spread > 1e-9 else 0.0
+        # standard error of the fixed-effects slope: residual variance over (n - lineages - 1) degrees of
+        # freedom, divided by the demeaned dates' sum of squares; not estimable without a spare degree
+        dof = len(points) - len(set(lines)) - 1
+        sd = math.sqrt(float(((de - slope * dt) ** 2).sum()) / dof / spread) if dof > 0 and spread > 1e-9 else 0.0
+        out[family] = Trend(max(0.0, -slope), float(dates.mean()), float(dates.max()), sd)
     return out
+
+
+def trend_sd_log(calibration, family: str, is_moe: bool, date: float | None) -> float:
+    """Standard error of the log software factor of a ``family`` run at ``date`` (decimal year; None =
+    today): its family's trend (a family without a fit follows the reference's), and for an MoE model also
+    the MoE trend, in quadrature. It widens the prediction interval
+    (:func:`stargate.perf.intervals.mfu_interval`) of runs far from the dates the trends were fitted at. [-]"""
+    when = today_year() if date is None else date
+    parts = [t.sd_log(when) for t in (calibration.trends().get(family), calibration.moe_vintage if is_moe else None)
+             if t is not None]
+    return math.hypot(*parts) if parts else 0.0
 
 
 def fit_moe_trend(rows: list[tuple[str, float, float, str, bool]]) -> Trend | None:
@@ -138,13 +159,14 @@ def fit_moe_trend(rows: list[tuple[str, float, float, str, bool]]) -> Trend | No
         return None
     dates = np.array([d for d, _, _ in points])
     trend = fit_trends([("moe", d, e, line) for d, e, line in points])["moe"]
-    return Trend(trend.gain_per_year, float(dates.mean()), float(dates.max()))
+    return Trend(trend.gain_per_year, float(dates.mean()), float(dates.max()), trend.gain_sd_per_year)
 
 
 def trends_toml(trends: dict[str, Trend]) -> str:
     lines = []
     for family, t in trends.items():
         lines += [f"[vintage.{family}]", f"gain_per_year = {t.gain_per_year:.4f}",
+                  f"gain_sd_per_year = {t.gain_sd_per_year:.4f}",
                   f"ref_year = {t.ref_year:.3f}", f"latest_year = {t.latest_year:.3f}", ""]
     return "\n".join(lines)
 
@@ -170,7 +192,8 @@ def scored_rows(prepared, calibration, goodput) -> list[tuple[str, float, float,
 def moe_trend_toml(trend: Trend | None) -> str:
     if trend is None:
         return ""
-    return (f"[vintage_moe]\ngain_per_year = {trend.gain_per_year:.4f}\nref_year = {trend.ref_year:.3f}\n"
+    return (f"[vintage_moe]\ngain_per_year = {trend.gain_per_year:.4f}\n"
+            f"gain_sd_per_year = {trend.gain_sd_per_year:.4f}\nref_year = {trend.ref_year:.3f}\n"
             f"latest_year = {trend.latest_year:.3f}\n")
 
 

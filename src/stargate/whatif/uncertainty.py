@@ -79,16 +79,24 @@ class UncertainInput:
 def plan_mfu_interval(result: Any) -> tuple[float, float] | None:
     """The step model's 80 % interval of a plan's MFU as factors (stargate.perf.intervals), None if given.
 
-    The plan's layout is the search's fastest, an assumed layout (not a published one).
+    The plan's layout is the search's fastest, an assumed layout (not a published one); the software
+    trends' error at the plan's software date widens it (:func:`stargate.perf.vintage.trend_sd_log`).
     """
     if result.performance.best is None:
         return None
     from stargate.perf.calibration import load_calibration
     from stargate.perf.intervals import mfu_interval
+    from stargate.perf.precision import decimal_year
+    from stargate.perf.vintage import trend_sd_log
 
+    calibration = load_calibration()
     spec = result.workload.spec
-    return mfu_interval("moe" if spec is not None and spec.is_moe else "dense",
-                        result.cluster.accelerator.family in load_calibration().families, layout_published=False)
+    moe = spec is not None and spec.is_moe
+    family = result.cluster.accelerator.family
+    software = result.performance.software
+    date = decimal_year(software.date) if software is not None else None
+    return mfu_interval("moe" if moe else "dense", family in calibration.families, layout_published=False,
+                        trend_sd_log=trend_sd_log(calibration, family, moe, date))
 
 
 def split_lognormal_quantiles(p10: float, p90: float, points: int = 21) -> tuple[float, ...]:
