@@ -98,6 +98,9 @@ BAD = [
     ("unknown.toml", r"^gemm_half_dim = ", "gemm_halfdim = 1\ngemm_half_dim = ", "global", "global.gemm_halfdim",
      "unknown key"),
     ("partial.toml", r"^net_eff = .*$", "", "family.hopper", "family.hopper", "hopper"),
+    ("sd.toml", r"^gain_sd_per_year = .*$", "gain_sd_per_year = -0.1", "vintage.hopper",
+     "vintage.hopper.gain_sd_per_year", "between"),
+    ("trend.toml", r"^ref_year = .*$", "", "vintage_moe", "vintage_moe.ref_year", "not given"),
 ]
 
 

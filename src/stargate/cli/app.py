@@ -135,8 +135,24 @@ CALIBRATION_RANGES = {  # what a calibration value may be (inclusive); the fit s
     "zero3_overlap": _FRACTION, "ep_comm_exposed": _FRACTION, "ep_imbalance": (1.0, 100.0),
     "softmax_overlap": _FRACTION,
     "matmul_eff": (1e-9, 1.0), "lowp_eff": (1e-9, 1.0), "net_eff": (1e-9, 1.0), "mamf_fraction": (1e-9, 1.0),
+    # software trends ([vintage.<family>], [vintage_moe]): software does not get slower; dates are years
+    "gain_per_year": (0.0, 1.0), "gain_sd_per_year": (0.0, 10.0), "ref_year": (2000.0, 2100.0),
+    "latest_year": (2000.0, 2100.0),
 }
 _NOTES = {"sources", "date"}
+TREND_FIELDS = ("gain_per_year", "ref_year", "latest_year")   # gain_sd_per_year is optional (0 without it)
+
+
+def _check_trend(field: str, entry: Any) -> None:
+    """A software-trend table: a table of its known keys, each a number in range (else InputError)."""
+    if not isinstance(entry, dict):
+        raise InputError(f"--calibration {field}", entry, "must be a table")
+    allowed = (*TREND_FIELDS, "gain_sd_per_year")
+    for key in sorted(set(entry) - set(allowed) - _NOTES):
+        raise InputError(f"--calibration {field}.{key}", entry[key], "unknown key; allowed: " + ", ".join(allowed))
+    for key in allowed:
+        if key in entry or key in TREND_FIELDS:
+            _calibration_number(f"{field}.{key}", entry.get(key, "(not given)"))
 
 
 def _calibration_number(field: str, value: Any) -> float:
@@ -182,7 +198,14 @@ def read_calibration(path: Path) -> Any:
     if not all(k in reference for k in FAMILY_FIELDS):
         raise InputError(f"--calibration family.{REFERENCE_FAMILY}", "(not fitted)",
                          "the reference family needs " + ", ".join(FAMILY_FIELDS) + " (unfitted families scale it)")
-    try:  # tables beyond [global] and [family.*] (e.g. [vintage]) are read by the model itself
+    vintage = data.get("vintage", {})
+    if not isinstance(vintage, dict):
+        raise InputError("--calibration vintage", vintage, "must hold one [vintage.<family>] table per family")
+    for name, entry in vintage.items():
+        _check_trend(f"vintage.{name}", entry)
+    if "vintage_moe" in data:
+        _check_trend("vintage_moe", data["vintage_moe"])
+    try:  # the remaining tables (e.g. [intervals]) are read by the model itself
         return calibration_from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise InputError("--calibration", str(path), f"is not a calibration the step model can read: "
