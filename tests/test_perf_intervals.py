@@ -100,6 +100,7 @@ def test_validate_json_rows_carry_their_interval_in_the_row_metric():
     for row in data["rows"]:
         low, high = row["interval"]
         assert low < row["predicted"] < high
+        assert row["interval_class"].split("/")[0] in ("dense", "moe") and row["interval_class"].count("/") == 2
     band = data["summary"]["interval"]
     assert band["n"] == len(data["rows"]) >= 100 and 0.5 < band["coverage"] <= 1.0
 
@@ -128,3 +129,16 @@ def test_validation_rows_dated_far_from_the_trends_get_wider_intervals():
     ratio_near = near.interval[1] / near.interval[0]
     ratio_far = far.interval[1] / far.interval[0]
     assert ratio_far > ratio_near * 1.2
+
+
+def test_summary_gives_coverage_by_class_and_by_architecture():
+    summary = summarise(validate(read_rows(dataset_path("dev"))))
+    band = summary["interval"]
+    by_class = band["by_class"]
+    full = {k: v for k, v in by_class.items() if k.count("/") == 2}
+    arch = {k: v for k, v in by_class.items() if "/" not in k}
+    assert set(arch) == {"dense", "moe"} and sum(v["n"] for v in arch.values()) == band["n"]
+    assert sum(v["n"] for v in full.values()) == band["n"]
+    # the overall coverage is the row-weighted mean of the classes'
+    assert sum(v["coverage"] * v["n"] for v in full.values()) / band["n"] == pytest.approx(band["coverage"])
+    assert by_class["moe"]["n"] == 5 and 0 < by_class["moe"]["coverage"] <= 1

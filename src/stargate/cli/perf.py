@@ -108,7 +108,8 @@ def validate_command(
         rows = [{"id": r.id, "metric": r.metric, "published": r.published, "predicted": r.predicted,
                  "error_pct": r.error_pct, "reason": r.reason or None, "accelerator": r.accelerator,
                  "source": r.source, "layout": r.layout,
-                 "interval": None if r.interval is None else list(r.interval)} for r in results]
+                 "interval": None if r.interval is None else list(r.interval),
+                 "interval_class": r.interval_class} for r in results]
         emit_json(to_json({"rows": rows, "summary": summary}))
         return
     table = fitted_table(f"Validation: {dataset or path}", [
@@ -143,6 +144,10 @@ def validate_command(
         band = summary["interval"]
         console.print(f"80 % intervals cover {band['coverage']:.0%} of {band['n']} rows, "
                       f"median half-width {band['median_half_width_pct']:.0f} %")
+        by_arch = [f"{arch} {band['by_class'][arch]['coverage']:.0%} of {band['by_class'][arch]['n']}"
+                   for arch in ("dense", "moe") if arch in band.get("by_class", {})]
+        if by_arch:
+            console.print("  by architecture: " + ", ".join(by_arch))
 
 
 @app.command("calibrate")

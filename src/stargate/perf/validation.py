@@ -608,6 +608,13 @@ def _stats(errors: list[float]) -> dict[str, float | int]:
             "p90_abs_error_pct": float(np.percentile(arr, 90))}
 
 
+def _coverage(rows: list[RowResult]) -> dict[str, float | int]:
+    """Share of ``rows`` whose published value lies in their interval, and the median half-width [% of predicted]."""
+    covered = [r.interval[0] <= r.published <= r.interval[1] for r in rows]
+    half = [(r.interval[1] - r.interval[0]) / 2 / r.predicted * 100 for r in rows]
+    return {"coverage": float(np.mean(covered)), "n": len(rows), "median_half_width_pct": float(np.median(half))}
+
+
 def summarise(results: list[RowResult]) -> dict[str, Any]:
     """Median and p90 of |error| overall, by accelerator and by source; rows not predicted and why."""
     done = [r for r in results if r.error_pct is not None]
@@ -620,10 +627,13 @@ def summarise(results: list[RowResult]) -> dict[str, Any]:
             for r in done:
                 groups.setdefault(getattr(r, key), []).append(r.error_pct)
             summary[f"by_{key}"] = {k: _stats(v) for k, v in sorted(groups.items())}
-    covered = [r.interval[0] <= r.published <= r.interval[1] for r in done if r.interval]
-    if covered:
-        half = [(r.interval[1] - r.interval[0]) / 2 / r.predicted * 100 for r in done if r.interval]
-        summary["interval"] = {"level": 0.8, "coverage": float(np.mean(covered)), "n": len(covered),
-                               "median_half_width_pct": float(np.median(half))}
+    banded = [r for r in done if r.interval]
+    if banded:
+        summary["interval"] = {"level": 0.8, **_coverage(banded)}
+        classes: dict[str, list[RowResult]] = {}
+        for r in banded:   # by class (dense/moe x fitted/unfitted x published/assumed) and by architecture
+            classes.setdefault(r.interval_class or "unknown", []).append(r)
+            classes.setdefault((r.interval_class or "unknown").split("/")[0], []).append(r)
+        summary["interval"]["by_class"] = {k: _coverage(v) for k, v in sorted(classes.items())}
     summary["not_predicted"] = [{"id": r.id, "reason": r.reason} for r in results if r.error_pct is None]
     return summary
