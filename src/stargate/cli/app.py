@@ -140,18 +140,19 @@ CALIBRATION_RANGES = {  # what a calibration value may be (inclusive); the fit s
     "latest_year": (2000.0, 2100.0),
 }
 _NOTES = {"sources", "date"}
-TREND_FIELDS = ("gain_per_year", "ref_year", "latest_year")   # gain_sd_per_year is optional (0 without it)
 
 
 def _check_trend(field: str, entry: Any) -> None:
     """A software-trend table: a table of its known keys, each a number in range (else InputError)."""
+    from stargate.perf.calibration import TREND_FIELDS, TREND_REQUIRED
+
     if not isinstance(entry, dict):
         raise InputError(f"--calibration {field}", entry, "must be a table")
-    allowed = (*TREND_FIELDS, "gain_sd_per_year")
-    for key in sorted(set(entry) - set(allowed) - _NOTES):
-        raise InputError(f"--calibration {field}.{key}", entry[key], "unknown key; allowed: " + ", ".join(allowed))
-    for key in allowed:
-        if key in entry or key in TREND_FIELDS:
+    for key in sorted(set(entry) - set(TREND_FIELDS) - _NOTES):
+        raise InputError(f"--calibration {field}.{key}", entry[key],
+                         "unknown key; allowed: " + ", ".join(TREND_FIELDS))
+    for key in TREND_FIELDS:
+        if key in entry or key in TREND_REQUIRED:
             _calibration_number(f"{field}.{key}", entry.get(key, "(not given)"))
 
 

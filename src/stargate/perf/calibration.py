@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -45,6 +45,10 @@ class Trend:
         """Standard error of the trend's log factor at ``date`` [year]: the gain's error times the distance
         from the reference date (the trend is flat after its latest date, and so is its error). [-]"""
         return self.gain_sd_per_year * abs(min(date, self.latest_year) - self.ref_year)
+
+
+TREND_FIELDS = tuple(f.name for f in fields(Trend))                             # keys of a [vintage.*] table
+TREND_REQUIRED = tuple(f.name for f in fields(Trend) if f.default is MISSING)   # gain_sd_per_year: 0 if absent
 
 
 @dataclass(frozen=True)
@@ -96,8 +100,8 @@ class Calibration:
 
 
 def _trend(entry: dict[str, Any]) -> Trend:
-    return Trend(float(entry["gain_per_year"]), float(entry["ref_year"]), float(entry["latest_year"]),
-                 float(entry.get("gain_sd_per_year", 0.0)))
+    return Trend(*(float(entry[k]) for k in TREND_REQUIRED),
+                 **{k: float(entry[k]) for k in TREND_FIELDS if k not in TREND_REQUIRED and k in entry})
 
 
 def calibration_from_dict(data: dict[str, Any]) -> Calibration:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from stargate.perf.calibration import Calibration, Trend, load_calibration
+from stargate.perf.calibration import TREND_FIELDS, Calibration, Trend, load_calibration
 from stargate.perf.intervals import layout_published
 from stargate.perf.validation import PreparedRow, RowResult, default_goodput, evaluate_row, prepare_row
 from stargate.perf.vintage import fit_moe_trend, fit_trends, lineage, scored_rows
@@ -132,7 +132,7 @@ def calibration_toml(calibration: Calibration, template: str) -> str:
         value = None
         if section == "global" and key in GLOBAL_FIT:
             value = getattr(calibration, key)
-        elif section == "vintage_moe" and key in ("gain_per_year", "gain_sd_per_year", "ref_year", "latest_year"):
+        elif section == "vintage_moe" and key in TREND_FIELDS:
             value = None if calibration.moe_vintage is None else getattr(calibration.moe_vintage, key)
         elif section and section.startswith("vintage.") and key in ("gain_per_year", "gain_sd_per_year"):
             trend = calibration.vintage.get(section.split(".", 1)[1])
