@@ -129,6 +129,12 @@ def test_validation_rows_dated_far_from_the_trends_get_wider_intervals():
     ratio_near = near.interval[1] / near.interval[0]
     ratio_far = far.interval[1] / far.interval[0]
     assert ratio_far > ratio_near * 1.2
+    # an undated row is predicted without a software trend, so its interval carries no trend error
+    undated = row.copy()
+    undated["id"], undated["date"] = "undated", None
+    (plain,) = validate(pd.DataFrame([undated]))
+    low, high = mfu_interval("moe", True, True)
+    assert plain.interval[1] / plain.interval[0] == pytest.approx(high / low)
 
 
 def test_summary_gives_coverage_by_class_and_by_architecture():

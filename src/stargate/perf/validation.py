@@ -508,10 +508,12 @@ def evaluate_row(row: PreparedRow, calibration: Calibration,
     model the MoE path's (``calibration.moe_vintage``), move the matmul efficiency to the row's ``date``."""
     note = row.note
     hw = Hardware.from_catalog(row.accelerator, calibration)
+    trend_sd = 0.0   # an undated row is predicted without a software trend, so without its error
     if row.date is not None:
         hw = apply_vintage(hw, row.date, calibration.mamf_fraction.get(row.accelerator.family), calibration.trends(),
                            calibration.moe_vintage if row.spec.is_moe else None)
         hw = apply_era(hw, row.date, "recompute" in row.fixed)
+        trend_sd = trend_sd_log(calibration, row.accelerator.family, row.spec.is_moe, row.date)
     published = layout_published(row.fixed)
     spread = 1.0
     try:
@@ -553,8 +555,7 @@ def evaluate_row(row: PreparedRow, calibration: Calibration,
     error = (value - row.base["published"]) / row.base["published"] * 100
     arch = "moe" if row.spec.is_moe else "dense"
     fitted = row.accelerator.family in calibration.families
-    factors = mfu_interval(arch, fitted, published, layout_spread=spread,
-                           trend_sd_log=trend_sd_log(calibration, row.accelerator.family, row.spec.is_moe, row.date))
+    factors = mfu_interval(arch, fitted, published, layout_spread=spread, trend_sd_log=trend_sd)
     return RowResult(**row.base, predicted=value, error_pct=error, reason=note, layout=best.layout,
                      interval=metric_interval(row.base["metric"], value, factors),
                      interval_class=interval_class(arch, fitted, published))
