@@ -45,6 +45,7 @@ def test_standard_attention_keeps_the_hidden_wide_formula():
     ("qwen3-235b-a22b", 235.0, 22.0, True),    # Qwen3 report, Table 2
     ("qwen3-30b-a3b", 30.5, 3.3, True),
     ("gpt-oss-120b", 116.83, 5.13, False),     # gpt-oss model card: active count without the input embedding
+    ("gpt-oss-20b", 20.91, 3.61, False),       # gpt-oss model card, as for gpt-oss-120b
     ("kimi-k2", 1040.0, 32.6, True),           # Kimi K2 report, Table 2 (1.04T; the shape gives 1.026T)
 ])
 def test_catalog_attention_shapes_reproduce_the_published_totals(key, total_b, active_b, active_counts_embedding):
