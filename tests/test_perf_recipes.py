@@ -51,6 +51,22 @@ def test_torchtitan_runs_shard_with_fsdp2_unless_the_source_says_otherwise(layou
     assert "zero" not in prepare_row(_row("Megatron-Bridge performance summary", **layout)).fixed
 
 
+@pytest.mark.parametrize("chips,zero", [(256, 3), (512, 4), (2048, 4)])
+def test_maxtext_shards_inside_a_slice_and_replicates_across_slices(chips, zero):
+    # MaxText's defaults (configs/base.yml): ici_fsdp_parallelism -1, dcn_data_parallelism -1. A TPU v6e slice
+    # holds at most 256 chips, so 512 chips are two slices: FSDP inside each, data parallel across (hybrid)
+    from stargate.perf.recipes import framework_zero
+    from stargate.perf.validation import default_goodput, evaluate_row, prepare_row
+
+    row = _row("MaxText README", accelerator="tpu-v6e", n_accel=chips, dp=chips, global_batch_seqs=chips,
+               micro_batch=1, recompute="full")
+    prepared = prepare_row(row)
+    assert prepared.fixed["zero"] == zero and "MaxText's FSDP" in prepared.note
+    assert evaluate_row(prepared, CAL, default_goodput()).layout["zero"] == zero
+    # a pipelined MaxText run, or a job size or slice the row does not give, stays open
+    assert framework_zero("maxtext", 4, chips, 256) is None and framework_zero("maxtext", None, None, 256) is None
+
+
 def test_runs_before_selective_recomputation_checkpoint_every_layer_unless_they_say():
     # selective recomputation appeared in May 2022 (Korthikanti et al., arXiv:2205.05198); before it the recipes
     # checkpointed every layer (Megatron-LM's GPT-3 175B script: --activations-checkpoint-method uniform), and

@@ -41,7 +41,8 @@ HEADROOM = 0.90
 LONG_CONTEXT_TOKENS = 32_768
 
 
-def framework_zero(lineage: str, pp: int | None) -> tuple[int, str] | None:
+def framework_zero(lineage: str, pp: int | None, n_accel: int | None = None, slice_chips: int | None = None
+                   ) -> tuple[int, str] | None:
     """The ZeRO stage a framework's runs use when the source does not say, with the reason; None if open.
 
     torchtitan shards every data-parallel rank with FSDP2 ``fully_shard`` (``data_parallel_shard_degree``
@@ -49,7 +50,16 @@ def framework_zero(lineage: str, pp: int | None) -> tuple[int, str] | None:
     keeps the gathered parameters from the forward to the backward pass (``fsdp_reshard_after_forward =
     "default"``: no resharding when pipeline parallelism is on), the gradient and optimizer sharding of
     ZeRO-2 (``torchtitan.distributed.fsdp.get_fsdp_reshard_after_forward_policy(policy, pp_enabled)``).
+
+    MaxText shards over the chips of one TPU slice (``ici_fsdp_parallelism`` -1 in ``configs/base.yml``) and
+    replicates across slices joined by the data-centre network (``dcn_data_parallelism`` -1): ZeRO-3 on a
+    job of at most one slice (``slice_chips``, the largest ICI domain), hybrid sharding (4) on more.
     """
+    if lineage == "maxtext" and (pp is None or pp == 1) and n_accel and slice_chips:
+        if n_accel > slice_chips:
+            return 4, (f"ZeRO stage not published: MaxText's FSDP inside each slice of at most {slice_chips:,} chips "
+                       "and data parallelism across slices over the data-centre network (hybrid sharding)")
+        return 3, "ZeRO stage not published: MaxText's FSDP over the slice (ZeRO-3)"
     if lineage != "torchtitan":
         return None
     if pp is not None and pp > 1:

@@ -477,7 +477,7 @@ def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> Pr
         if base["metric"] in ("gpu_hours", "train_days") and not tokens:
             raise InputError("tokens", None, f"needed for a {base['metric']} row")
         fixed = _fixed_layout(row)
-        framework = framework_zero(lineage(base["source"]), fixed.get("pp"))
+        framework = framework_zero(lineage(base["source"]), fixed.get("pp"), n, acc.scaleup_domain)
         if framework is not None:
             fixed["zero"], framework_note = framework
             notes.append(framework_note)
