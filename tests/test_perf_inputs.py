@@ -71,6 +71,44 @@ def test_unknown_column_is_ignored_and_said(tmp_path):
     assert "ignored unknown column gpu_colour" in result.reason
 
 
+def test_attention_flops_column_sets_the_source_convention(tmp_path):
+    # the first dev row is a TFLOP/s row counted with PaLM's 12LHQT attention term (and the recompute pass);
+    # giving the source's attention FLOPs as half of 12LHQT must predict what the notes' LLM Foundry convention
+    # (6LHQT) predicts, and less with none
+    from stargate.perf.validation import prepare_row
+
+    header, row = _first_row()
+    base = prepare_row(read_rows(_write(tmp_path, header, [row])).iloc[0])
+    spec = base.spec
+    palm = 12 * spec.layers * spec.attention_width * spec.attention_context
+    rows = [row + f",{palm / 2!r}", row + ",0", row + ","]
+    results = validate(read_rows(_write(tmp_path, header + ",attn_flop_per_token", rows, "attn.csv")))
+    notes = _edit(row, "notes", "HARDWARE_FLOPS: 6*L*d*s attention", header)
+    half_by_notes = validate(read_rows(_write(tmp_path, header, [notes], "notes.csv")))[0]
+    assert results[0].predicted == pytest.approx(half_by_notes.predicted, rel=1e-9)
+    assert results[1].predicted < results[0].predicted < results[2].predicted   # less attention counted
+    assert results[2].predicted == pytest.approx(validate(read_rows(_write(tmp_path, header, [row], "b.csv")))[0]
+                                                 .predicted, rel=1e-12)
+    bad = validate(read_rows(_write(tmp_path, header + ",attn_flop_per_token", [row + ",-1"], "neg.csv")))[0]
+    assert bad.predicted is None and "attn_flop_per_token = '-1': must be >= 0" in bad.reason
+
+
+@pytest.mark.parametrize("value,predicted,said", [
+    ("forced", True, None), ("", True, None), ("real", True, "load_balance real"),
+    ("lumpy", False, "load_balance = 'lumpy': one of forced, real"),
+])
+def test_load_balance_column_is_read(tmp_path, value, predicted, said):
+    # a real-routing row is predicted with the calibration's force-balanced load and says it is optimistic
+    header, row = _first_row()
+    result = validate(read_rows(_write(tmp_path, header + ",load_balance", [row + "," + value])))[0]
+    assert (result.predicted is not None) == predicted
+    assert "unknown column" not in result.reason
+    if said:
+        assert said in result.reason
+    else:
+        assert "load_balance" not in result.reason
+
+
 def test_empty_optional_cells_are_filled_and_said(tmp_path):
     header, row = _first_row()
     for column in ("vocab", "global_batch_seqs", "layers"):

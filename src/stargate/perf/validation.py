@@ -56,7 +56,8 @@ KNOWN_COLUMNS = frozenset((
     "top_k", "global_batch_seqs", "precision", "tp", "pp", "dp", "cp", "ep", "vpp", "micro_batch", "recompute",
     "tokens", "notes", "date", "shared_experts", "dense_layers", "moe_ffn_hidden", "head_dim", "v_head_dim",
     "kv_lora_rank", "q_lora_rank", "rope_head_dim", "sliding_window", "sliding_window_layers", "attn_flop_per_token",
-    "node_limit", "pipeline_schedule"))
+    "node_limit", "pipeline_schedule", "load_balance"))
+LOAD_BALANCE = ("forced", "real")   # how a MoE row's tokens were routed to experts
 # optional attention columns and the ModelSpec field each fills
 ATTENTION_COLUMNS = {"head_dim": "qk_head_dim", "v_head_dim": "v_head_dim", "q_lora_rank": "q_lora_rank",
                      "kv_lora_rank": "kv_lora_rank", "rope_head_dim": "rope_head_dim",
@@ -285,9 +286,16 @@ def precision_of(row: pd.Series, acc: catalog.Accelerator, date: float | None = 
     return chosen, f"precision not stated: {chosen} assumed for {acc.family} ({why})"
 
 
-def flop_convention(notes: str) -> tuple[float, bool]:
-    """(attention factor relative to PaLM's 12LHQT, hardware FLOPs?) read from the row's notes."""
+def flop_convention(notes: str, spec: ModelSpec | None = None, attn_flop_per_token: float | None = None
+                    ) -> tuple[float, bool]:
+    """(attention factor relative to PaLM's 12LHQT, hardware FLOPs?) read from the row's notes.
+
+    A row's own ``attn_flop_per_token`` (the training attention FLOPs per token the source counts, PaLM's
+    12LHQT basis) sets the factor against ``spec``'s 12LHQT instead of the notes."""
     text = notes or ""
+    if attn_flop_per_token is not None and spec is not None:
+        palm = 12 * spec.layers * spec.attention_width * spec.attention_context
+        return attn_flop_per_token / palm, text.startswith("HARDWARE_FLOPS")
     hardware = text.startswith("HARDWARE_FLOPS")
     if "no attention term" in text:
         return 0.0, hardware
@@ -316,6 +324,20 @@ def routing_of(row: pd.Series) -> MoeRouting:
     if schedule not in SCHEDULES:
         raise InputError("pipeline_schedule", schedule, "one of " + ", ".join(SCHEDULES) + " (or empty)")
     return MoeRouting(node_limit=_positive_int(row, "node_limit"), schedule=schedule)
+
+
+def load_balance_note(row: pd.Series) -> str:
+    """What a MoE row's ``load_balance`` means for its prediction ("" when empty or forced).
+
+    The calibration's imbalance is that of force-balanced benchmarks (every MoE row of the development set);
+    routing imbalance in a real run is not modelled, so a ``real`` row's prediction is optimistic."""
+    value = _cell(row, "load_balance").lower()
+    if value and value not in LOAD_BALANCE:
+        raise InputError("load_balance", value, "one of " + ", ".join(LOAD_BALANCE) + " (or empty)")
+    if value == "real":
+        return ("load_balance real: routed with the calibration's force-balanced expert load (real routing's "
+                "imbalance is not modelled), so the prediction is optimistic")
+    return ""
 
 
 def _global_batch(row: pd.Series, spec: ModelSpec, n: int, notes: list[str]) -> int:
@@ -487,9 +509,15 @@ def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> Pr
             notes.append(era_note)
         batch = _global_batch(row, spec, n, notes)
         routing = routing_of(row)
+        balance = load_balance_note(row)
+        if balance:
+            notes.append(balance)
+        attn_flop = _num(row, "attn_flop_per_token")
+        if attn_flop is not None and attn_flop < 0:
+            raise InputError("attn_flop_per_token", _cell(row, "attn_flop_per_token"), "must be >= 0")
     except InputError as err:
         return RowResult(**base, predicted=None, error_pct=None, reason="; ".join([str(err), *notes]))
-    attention_factor, hardware = flop_convention(_cell(row, "notes"))
+    attention_factor, hardware = flop_convention(_cell(row, "notes"), spec, attn_flop)
     timed = base["metric"] in WHOLE_RUN_METRICS and is_time_to_train(base["source"], _cell(row, "notes"))
     return PreparedRow(base, spec, acc, n, batch, precision, fixed, tokens, attention_factor, hardware,
                        "; ".join(notes), date, routing, timed,
