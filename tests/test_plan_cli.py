@@ -34,6 +34,25 @@ def test_given_mfu_is_used_as_is():
     assert result.training.days == pytest.approx(result.workload.training_flop / (0.4 * 1.125e21) / 86400)
 
 
+def test_moe_plan_says_its_routing_is_force_balanced(tmp_path):
+    # the calibration's MoE runs are force-balanced benchmarks, so an MoE plan's MFU assumes the same routing and
+    # says so (API, JSON and the printed MFU basis); a dense plan says nothing of routing
+    data = stargate.default_scenario().model_dump()
+    data["workload"] = {"model": "deepseek-v3", "precision": "bf16"}
+    data["cluster"]["count"] = 16_384
+    scenario = stargate.scenario_from_dict(data)
+    moe = stargate.plan(scenario)
+    assert "force-balanced" in moe.performance.routing_note and "(optimistic)" in moe.performance.routing_note
+    assert stargate.plan(stargate.default_scenario()).performance.routing_note == ""
+    file = tmp_path / "moe.toml"
+    file.write_text(scenario_to_toml(scenario))
+    out = runner.invoke(app, ["plan", str(file), "--uncertainty", "0"])
+    assert out.exit_code == 0, out.output
+    assert "force-balanced expert load" in " ".join(out.output.replace("│", " ").split())
+    as_json = runner.invoke(app, ["plan", str(file), "--uncertainty", "0", "--json"])
+    assert "force-balanced" in json.loads(as_json.stdout)["performance"]["routing_note"]
+
+
 def test_cli_plan_prints_summary_with_sources():
     out = runner.invoke(app, ["plan"])
     assert out.exit_code == 0, out.output

@@ -98,6 +98,13 @@ class PerformanceResult:
     layouts_feasible: int
     software: SoftwareVintage | None = None  # the software date and its factor (None: MFU given)
     job_capacity: int | None = None  # GPUs one job can use under the placement (None: MFU given)
+    routing_note: str = ""  # how a predicted MoE run's tokens reach their experts ("" for dense or given MFU)
+
+
+# The calibration's MoE runs are benchmarks that force-balance tokens across experts (Megatron-Bridge's
+# moe_router_force_load_balancing; the development set's MoE rows), so a planned MoE run is routed the same way
+MOE_ROUTING_NOTE = ("MoE routed with a force-balanced expert load, as the calibration's benchmarks; a real run's "
+                    "imbalance is not modelled (optimistic)")
 
 
 def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None = None,
@@ -148,7 +155,7 @@ def predict_performance(workload: Workload, cluster: Cluster, mfu: float | None 
             source = (f"predicted: best of {result.feasible:,} fitting layouts on {n:,} GPUs "
                       "(stargate.perf, calibrated on dev.csv)")
             best = PerformanceResult(result.best.mfu, source, n, result.best, result.evaluated, result.feasible,
-                                     software, capacity)
+                                     software, capacity, MOE_ROUTING_NOTE if spec.is_moe else "")
     if best is None:
         if last_error is None:
             raise InputError("cluster.count", cluster.n_gpus, "too small for the pinned layout")

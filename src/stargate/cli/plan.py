@@ -290,7 +290,8 @@ def print_summary(result: PlanResult) -> None:
     interval = plan_mfu_interval(result)
     table.add_row("MFU", f"{tr.mfu:.1%}", "given " + cite.ref(src.get("performance.mfu", "")) if interval is None
                   else f"predicted by the step model; 80 % interval {tr.mfu * interval[0]:.1%}-"
-                  f"{min(tr.mfu * interval[1], 1.0):.1%} (calibrated on published runs, stargate validate)")
+                  f"{min(tr.mfu * interval[1], 1.0):.1%} (calibrated on published runs, stargate validate)"
+                  + (f"; {perf.routing_note}" if perf.routing_note else ""))
     table.add_row("training time", f"{tr.days:,.2f} days", "C / (MFU × peak), failure-free")
     if tr.goodput < 1:
         rel = reliability_data()
