@@ -106,6 +106,12 @@ class ModelSpec:
         return ((self.layers - n_win) * self.seq_len + n_win * windowed) / self.layers
 
     @property
+    def attention_flop_per_token(self) -> float:
+        """Training attention FLOP per token, ``12 L H Q T`` (PaLM, Chowdhery et al. 2022, App. B: scores and
+        values, forward and backward, over :attr:`attention_context` keys). [FLOP]"""
+        return 12 * self.layers * self.attention_width * self.attention_context
+
+    @property
     def causal_keys(self) -> float:
         """Keys a query attends under the causal mask, averaged over queries and layers: the softmax
         exponentials per query and head. Query i of s sees min(i, w) keys: (s + 1) / 2 without a window,
@@ -199,8 +205,7 @@ def model_flop_per_token(spec: ModelSpec) -> float:
     -------
     float   FLOP per trained token, forward and backward, no recomputation. [FLOP]
     """
-    attention = 12 * spec.layers * spec.attention_width * spec.attention_context
-    return 6 * spec.active_nonembedding_params + attention
+    return 6 * spec.active_nonembedding_params + spec.attention_flop_per_token
 
 
 def training_flop(params: float, tokens: float, attention_flop_per_token: float = 0.0) -> float:

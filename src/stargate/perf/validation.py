@@ -294,8 +294,7 @@ def flop_convention(notes: str, spec: ModelSpec | None = None, attn_flop_per_tok
     12LHQT basis) sets the factor against ``spec``'s 12LHQT instead of the notes."""
     text = notes or ""
     if attn_flop_per_token is not None and spec is not None:
-        palm = 12 * spec.layers * spec.attention_width * spec.attention_context
-        return attn_flop_per_token / palm, text.startswith("HARDWARE_FLOPS")
+        return attn_flop_per_token / spec.attention_flop_per_token, text.startswith("HARDWARE_FLOPS")
     hardware = text.startswith("HARDWARE_FLOPS")
     if "no attention term" in text:
         return 0.0, hardware
@@ -359,7 +358,7 @@ def metric_value(metric: str, p: StepPrediction, spec: ModelSpec, precision_peak
     run's failure-free wall time spent training at the steady-state step rate (:func:`whole_run_efficiency`).
     ``eval_share`` marks a time-to-train benchmark (:mod:`stargate.perf.benchmarks`): its time is the steady
     steps plus that share for evaluation passes, with no failures and no whole-run efficiency."""
-    attn_per_token = 12 * spec.layers * spec.attention_width * spec.attention_context
+    attn_per_token = spec.attention_flop_per_token
     correction = (p.tflops_per_gpu_model * 1e12 / p.tokens_per_s_per_gpu - (1 - attention_factor) * attn_per_token) \
         / (p.tflops_per_gpu_model * 1e12 / p.tokens_per_s_per_gpu)
     model_tflops = p.tflops_per_gpu_model * correction
