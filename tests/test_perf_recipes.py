@@ -67,6 +67,31 @@ def test_maxtext_shards_inside_a_slice_and_replicates_across_slices(chips, zero)
     assert framework_zero("maxtext", 4, chips, 256) is None and framework_zero("maxtext", None, None, 256) is None
 
 
+@pytest.mark.parametrize("date,schedule,mb,vpp", [("2024-12", "", 4, 1), ("2024-12", "interleaved", 4, 2),
+                                                 ("2025-06", "", 1, 1), ("2025-06", "interleaved", 1, 2)])
+def test_torchtitan_pipelines_split_the_rank_batch_as_its_defaults_did(date, schedule, mb, vpp):
+    # torchtitan's TorchTitan benchmark (405B on 512 H100, FSDP 8 x TP 8 x PP 8, local batch 32, global 256): before
+    # April 2025 the batch of a rank went in as many micro-batches as pipeline stages (32 / 8 = 4 sequences each),
+    # from then in micro-batches of pipeline_parallel_microbatch_size = 1; interleaved schedules hold 2 stages
+    from stargate.perf.recipes import framework_pipeline
+    from stargate.perf.validation import default_goodput, evaluate_row, prepare_row
+
+    row = _row("torchtitan benchmarks/llama3_h100_202412_torchtitan.md", n_accel=512, tp=8, pp=8, dp=8,
+               micro_batch="", global_batch_seqs=256, date=date, pipeline_schedule=schedule, recompute="full")
+    prepared = prepare_row(row)
+    assert (prepared.fixed["mb"], prepared.fixed["vpp"]) == (mb, vpp) and "torchtitan's" in prepared.note
+    result = evaluate_row(prepared, CAL, default_goodput())
+    assert (result.layout["mb"], result.layout["vpp"]) == (mb, vpp)
+    assert "pipeline settings not published" in result.reason
+    # a published micro-batch stays; no pipeline, or another framework, pins nothing
+    published = _row("torchtitan", n_accel=512, tp=8, pp=8, dp=8, micro_batch=2, global_batch_seqs=256, date=date)
+    assert prepare_row(published).fixed["mb"] == 2
+    assert framework_pipeline("torchtitan", 2024.9, {"pp": 1}, "1f1b", 256, 8) is None
+    assert framework_pipeline("nvidia-megatron", 2024.9, {"pp": 8, "dp": 8}, "1f1b", 256, 512) is None
+    # a batch that does not split evenly into the stages leaves the micro-batch to the search
+    assert "mb" not in framework_pipeline("torchtitan", 2024.9, {"pp": 8, "dp": 8}, "1f1b", 200, 512)[0]
+
+
 def test_runs_before_selective_recomputation_checkpoint_every_layer_unless_they_say():
     # selective recomputation appeared in May 2022 (Korthikanti et al., arXiv:2205.05198); before it the recipes
     # checkpointed every layer (Megatron-LM's GPT-3 175B script: --activations-checkpoint-method uniform), and

@@ -32,6 +32,7 @@ from stargate.perf.calibration import Calibration
 from stargate.perf.hardware import Hardware
 from stargate.perf.layouts import enumerate_layouts
 from stargate.perf.moe import MoeRouting
+from stargate.perf.precision import decimal_year
 from stargate.perf.search import StepPrediction, _prediction
 from stargate.perf.step import step_time
 from stargate.perf.vintage import ERA_YEAR
@@ -39,6 +40,9 @@ from stargate.workload import ModelSpec
 
 HEADROOM = 0.90
 LONG_CONTEXT_TOKENS = 32_768
+# torchtitan PR #1073 (commit 5e2033c, 2025-04-07): ``pipeline_parallel_microbatch_size`` (default 1) replaced
+# ``pipeline_parallel_microbatches`` (default: the pipeline degree); a run dated from April 2025 has the new default
+TORCHTITAN_MICROBATCH_SIZE_FROM = decimal_year("2025-04") - 1 / 24
 
 
 def framework_zero(lineage: str, pp: int | None, n_accel: int | None = None, slice_chips: int | None = None
@@ -66,6 +70,42 @@ def framework_zero(lineage: str, pp: int | None, n_accel: int | None = None, sli
         return 2, "ZeRO stage not published: torchtitan's FSDP2 over all data-parallel ranks, not resharded " \
                   "after forward with pipeline stages (ZeRO-2)"
     return 3, "ZeRO stage not published: torchtitan's FSDP2 over all data-parallel ranks (ZeRO-3)"
+
+
+def framework_pipeline(lineage: str, date: float | None, fixed: dict[str, int], schedule: str,
+                       global_batch_seqs: int, n_accel: int) -> tuple[dict[str, int], str] | None:
+    """The micro-batch size and virtual stages a framework's pipelined runs use when the source does not say.
+
+    torchtitan splits each data-parallel rank's batch into ``pipeline_parallel_microbatches`` micro-batches,
+    by default as many as pipeline stages (``torchtitan/parallelisms/pipelining_utils.py``
+    ``build_pipeline_schedule`` at commit 9dec370, 2024-12: ``n_microbatches = pipeline_parallel_degree``), and
+    from April 2025 into micro-batches of ``pipeline_parallel_microbatch_size`` = 1 sequence. Its multi-stage
+    (interleaved) schedules hold two stages per rank unless split points are given (``generate_split_points``:
+    ``num_stages_per_rank = 2``; unchanged through 2026), its single-stage ones (1F1B) one. Returns the values
+    to pin (only those not published) and the reason; None when nothing applies.
+    """
+    pp = fixed.get("pp", 1)
+    if lineage != "torchtitan" or pp <= 1:
+        return None
+    pinned, why = {}, []
+    if "vpp" not in fixed:
+        pinned["vpp"] = 2 if schedule == "interleaved" else 1
+        why.append(f"{pinned['vpp']} stage{'s' if pinned['vpp'] > 1 else ''} per rank (torchtitan's "
+                   f"{'interleaved' if schedule == 'interleaved' else 'single-stage'} schedule default)")
+    if "mb" not in fixed:
+        if date is not None and date >= TORCHTITAN_MICROBATCH_SIZE_FROM:
+            pinned["mb"] = 1
+            why.append("micro-batch 1 (torchtitan's pipeline_parallel_microbatch_size default from April 2025)")
+        else:
+            dp = fixed.get("dp") or n_accel // (fixed.get("tp", 1) * pp * fixed.get("cp", 1))
+            local = global_batch_seqs // dp if dp and global_batch_seqs % dp == 0 else 0
+            if local and local % pp == 0:
+                pinned["mb"] = local // pp
+                why.append(f"micro-batch {pinned['mb']}: the rank's {local} sequences in {pp} micro-batches "
+                           "(torchtitan's default before April 2025: as many as pipeline stages)")
+    if not pinned:
+        return None
+    return pinned, "pipeline settings not published: " + "; ".join(why)
 
 
 def era_recompute(date: float | None) -> tuple[int, str] | None:

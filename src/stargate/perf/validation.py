@@ -34,7 +34,7 @@ from stargate.perf.intervals import interval_class, layout_published, metric_int
 from stargate.perf.layouts import RECOMPUTE
 from stargate.perf.moe import SCHEDULES, MoeRouting
 from stargate.perf.precision import likely_precision
-from stargate.perf.recipes import era_recompute, framework_zero, likely_layout
+from stargate.perf.recipes import era_recompute, framework_pipeline, framework_zero, likely_layout
 from stargate.perf.search import StepPrediction, search
 from stargate.perf.vintage import apply_era, apply_vintage, lineage, trend_sd_log
 from stargate.workload import ModelSpec, model_flop_per_token
@@ -508,6 +508,10 @@ def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> Pr
             notes.append(era_note)
         batch = _global_batch(row, spec, n, notes)
         routing = routing_of(row)
+        pipeline = framework_pipeline(lineage(base["source"]), date, fixed, routing.schedule, batch, n)
+        if pipeline is not None:
+            fixed.update(pipeline[0])
+            notes.append(pipeline[1])
         balance = load_balance_note(row)
         if balance:
             notes.append(balance)
