@@ -128,3 +128,22 @@ def test_software_before_may_2022_has_no_selective_recomputation():
     hw, software = step_hardware(catalog.accelerator("a100-80gb"), "2021-06")
     assert not hw.selective_recompute and "before May 2022: no selective recomputation" in software.trend
     assert step_hardware(catalog.accelerator("a100-80gb"), "2023-06")[0].selective_recompute
+
+
+def test_a_run_that_fitted_keeps_the_lightest_layouts_when_the_memory_model_overflows():
+    # AMD's ROCm PyTorch training container v25.2 trained Llama 3.1 70B with FSDP on 8 MI300X at micro-batch 4 of
+    # 8,192 tokens (426.79 TFLOP/s per GPU), recomputation not published. ZeRO-3 state alone is 16 B x 70.55e9 / 8
+    # = 141 GB of the 192 GB; without recomputation 32 s b h bytes per layer (80 x 32,768 x 8,192 x 32 = 687 GB)
+    # cannot fit, with full recomputation 2 s b h (43 GB) nearly does, so the model's estimate, over the limit for
+    # every layout, must still keep the full-recompute layouts, not rank the unconstrained fastest (no recompute)
+    from stargate.perf.validation import default_goodput, evaluate_row, prepare_row
+
+    row = _row("ROCm PyTorch Training Container v25.2", model="Llama 3.1 70B", params_b=70.55, layers=80,
+               hidden=8192, heads=64, kv_heads=8, ffn_hidden=28672, accelerator="mi300x", n_accel=8, dp=8,
+               micro_batch=4, global_batch_seqs=32, recompute="", metric="tflops_per_gpu", value=426.79,
+               notes="MODEL_FLOPS: 6N + 12 L h s", date="2025-02")
+    result = evaluate_row(prepare_row(row), CAL, default_goodput())
+    assert "memory model finds no fitting layout" in result.reason
+    assert result.layout["recompute"] == "full"
+    # the model's MODEL_FLOPS rate under full recomputation: 3/4 of the no-recompute one, near the published value
+    assert result.predicted == pytest.approx(426.79, rel=0.15)

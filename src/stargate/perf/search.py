@@ -65,7 +65,8 @@ def _prediction(b: StepBreakdown, layouts: Layouts, i: int, n_gpus: int) -> Step
 
 def search(spec: ModelSpec, hw: Hardware, n_gpus: int, global_batch_seqs: int, precision: str = "bf16",
            fixed: dict[str, int] | None = None, calibration: Calibration | None = None, top: int = 5,
-           require_fit: bool = True, routing: MoeRouting | None = None) -> SearchResult:
+           require_fit: bool = True, routing: MoeRouting | None = None,
+           fit_slack: float | None = None) -> SearchResult:
     """Best layouts of ``spec`` on ``n_gpus`` x ``hw`` for a global batch, fastest first.
 
     Parameters
@@ -79,6 +80,10 @@ def search(spec: ModelSpec, hw: Hardware, n_gpus: int, global_batch_seqs: int, p
     top : int                 Ranked layouts returned.
     require_fit : bool        Drop layouts that do not fit in memory (else rank all).
     routing : MoeRouting      MoE routing and pipeline schedule (node limit, DualPipe, imbalance).
+    fit_slack : float         When no layout fits, admit those within this factor of the smallest footprint
+                              instead of failing: a run known to have fitted tells that the memory estimate is
+                              high, taken as one factor for all its layouts, so the lighter layouts (more
+                              recomputation, smaller micro-batches) stay the feasible ones. [-]
 
     Raises
     ------
@@ -93,6 +98,9 @@ def search(spec: ModelSpec, hw: Hardware, n_gpus: int, global_batch_seqs: int, p
     b = step_time(spec, hw, layouts, global_batch_seqs, precision, calibration, routing)
     ok = b.fits if require_fit else np.ones(len(layouts), dtype=bool)
     ok &= np.isfinite(b.step_s)
+    if require_fit and fit_slack is not None and not ok.any() and np.isfinite(b.step_s).any():
+        finite = np.isfinite(b.step_s)
+        ok = finite & (b.memory_bytes <= fit_slack * b.memory_bytes[finite].min())
     if not ok.any():
         smallest = float(b.memory_bytes.min()) / 1e9
         raise InputError("model", spec.name, f"fits in no layout on {n_gpus} x {hw.key}: smallest footprint "

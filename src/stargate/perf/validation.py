@@ -34,7 +34,7 @@ from stargate.perf.intervals import interval_class, layout_published, metric_int
 from stargate.perf.layouts import RECOMPUTE
 from stargate.perf.moe import SCHEDULES, MoeRouting
 from stargate.perf.precision import likely_precision
-from stargate.perf.recipes import era_recompute, framework_pipeline, framework_zero, likely_layout
+from stargate.perf.recipes import HEADROOM, era_recompute, framework_pipeline, framework_zero, likely_layout
 from stargate.perf.search import StepPrediction, search
 from stargate.perf.vintage import apply_era, apply_vintage, lineage, trend_sd_log
 from stargate.workload import ModelSpec, model_flop_per_token
@@ -560,10 +560,12 @@ def evaluate_row(row: PreparedRow, calibration: Calibration,
         except InputError as err:
             if "fits in no layout" not in str(err):
                 raise
-            # the run was made, so it fitted: our memory estimate is the looser figure here
+            # the run was made, so it fitted: our memory estimate is the looser figure here, by one factor for
+            # every layout, so the layouts within the recipes' headroom of the lightest one are the feasible ones
             result = search(row.spec, hw, row.n_gpus, row.batch, row.precision, fixed=row.fixed,
-                            calibration=calibration, top=1, require_fit=False, routing=row.routing)
-            note = "; ".join(filter(None, [note, "memory model finds no fitting layout; ranked without the limit"]))
+                            calibration=calibration, top=1, routing=row.routing, fit_slack=1 / HEADROOM)
+            note = "; ".join(filter(None, [note, "memory model finds no fitting layout; the layouts within "
+                                           f"{1 / HEADROOM - 1:.0%} of the smallest footprint ranked"]))
         except _Predicted:
             result = None
         if result is not None:
