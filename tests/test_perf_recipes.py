@@ -147,3 +147,21 @@ def test_a_run_that_fitted_keeps_the_lightest_layouts_when_the_memory_model_over
     assert result.layout["recompute"] == "full"
     # the model's MODEL_FLOPS rate under full recomputation: 3/4 of the no-recompute one, near the published value
     assert result.predicted == pytest.approx(426.79, rel=0.15)
+
+
+def test_maxtext_moe_runs_shard_experts_by_fsdp_unless_an_expert_axis_is_published():
+    # MaxText configs/base.yml: ici_expert_parallelism 1 and dcn_expert_parallelism 1; the tpu-recipes MoE
+    # workloads (DeepSeek-V3 on v5p and TPU7x, Llama 4 Maverick, Mixtral) set no expert axis (fsdp_shard_on_exp)
+    from stargate.perf.recipes import framework_expert_parallel
+    from stargate.perf.validation import default_goodput, evaluate_row, prepare_row
+
+    mixtral = dict(model="Mixtral 8x7B", arch="moe", params_b=46.7, active_params_b=12.9, layers=32, hidden=4096,
+                   heads=32, kv_heads=8, ffn_hidden=14336, vocab=32000, experts=8, top_k=2, accelerator="tpu-v6e",
+                   n_accel=256, dp=256, global_batch_seqs=3072, seq_len=4096, micro_batch=12, recompute="full")
+    prepared = prepare_row(_row("AI-Hypercomputer/tpu-recipes Mixtral-8x7B-MaxText", **mixtral))
+    assert prepared.fixed["ep"] == 1 and "MaxText's default" in prepared.note
+    assert evaluate_row(prepared, CAL, default_goodput()).layout["ep"] == 1
+    # a published expert axis, a dense model or another framework pins nothing
+    assert prepare_row(_row("tpu-recipes", **mixtral | {"ep": 8})).fixed["ep"] == 8
+    assert framework_expert_parallel("maxtext", False, {}) is None
+    assert framework_expert_parallel("nvidia-megatron", True, {}) is None

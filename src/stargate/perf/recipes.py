@@ -72,6 +72,19 @@ def framework_zero(lineage: str, pp: int | None, n_accel: int | None = None, sli
     return 3, "ZeRO stage not published: torchtitan's FSDP2 over all data-parallel ranks (ZeRO-3)"
 
 
+def framework_expert_parallel(lineage: str, is_moe: bool, fixed: dict[str, int]) -> tuple[int, str] | None:
+    """The expert parallelism of a framework's MoE runs when the source does not say, with the reason.
+
+    MaxText shards experts with the other weights over its FSDP axis unless an expert axis is set:
+    ``ici_expert_parallelism`` and ``dcn_expert_parallelism`` are 1 in ``configs/base.yml`` (the tpu-recipes
+    MoE workloads set ``fsdp_shard_on_exp`` and no expert axis), so each chip runs every expert on its own
+    tokens after gathering their weights: EP 1."""
+    if lineage != "maxtext" or not is_moe or "ep" in fixed:
+        return None
+    return 1, ("expert parallelism not published: MaxText's default (ici/dcn_expert_parallelism 1, experts "
+               "sharded by FSDP)")
+
+
 def framework_pipeline(lineage: str, date: float | None, fixed: dict[str, int], schedule: str,
                        global_batch_seqs: int, n_accel: int) -> tuple[dict[str, int], str] | None:
     """The micro-batch size and virtual stages a framework's pipelined runs use when the source does not say.

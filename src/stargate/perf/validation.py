@@ -34,7 +34,14 @@ from stargate.perf.intervals import interval_class, layout_published, metric_int
 from stargate.perf.layouts import RECOMPUTE
 from stargate.perf.moe import SCHEDULES, MoeRouting
 from stargate.perf.precision import likely_precision
-from stargate.perf.recipes import HEADROOM, era_recompute, framework_pipeline, framework_zero, likely_layout
+from stargate.perf.recipes import (
+    HEADROOM,
+    era_recompute,
+    framework_expert_parallel,
+    framework_pipeline,
+    framework_zero,
+    likely_layout,
+)
 from stargate.perf.search import StepPrediction, search
 from stargate.perf.vintage import apply_era, apply_vintage, lineage, trend_sd_log
 from stargate.workload import ModelSpec, model_flop_per_token
@@ -502,6 +509,10 @@ def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> Pr
         if framework is not None:
             fixed["zero"], framework_note = framework
             notes.append(framework_note)
+        experts = framework_expert_parallel(lineage(base["source"]), spec.is_moe, fixed)
+        if experts is not None:
+            fixed["ep"], experts_note = experts
+            notes.append(experts_note)
         era = None if "recompute" in fixed else era_recompute(date)
         if era is not None:
             fixed["recompute"], era_note = era
