@@ -165,3 +165,20 @@ def test_maxtext_moe_runs_shard_experts_by_fsdp_unless_an_expert_axis_is_publish
     assert prepare_row(_row("tpu-recipes", **mixtral | {"ep": 8})).fixed["ep"] == 8
     assert framework_expert_parallel("maxtext", False, {}) is None
     assert framework_expert_parallel("nvidia-megatron", True, {}) is None
+
+
+def test_an_unpublished_layout_that_overflows_the_memory_model_is_still_predicted():
+    # a row without its layout whose every recipe layout overflows the estimate (Llama 3.1 405B on 16 MI300X:
+    # 16 B x 405.85e9 / 16 = 406 GB of ZeRO-3 state alone against 192 GB) was still run, so the layouts within
+    # the headroom of the smallest footprint are taken as fitting and the row gets a prediction (it had none)
+    # on all 16 accelerators, and the reason says so
+    from stargate.perf.validation import default_goodput, evaluate_row, prepare_row
+
+    row = _row("a vendor benchmark page", model="Llama 3.1 405B", params_b=405.85, layers=126, hidden=16384,
+               heads=128, kv_heads=8, ffn_hidden=53248, accelerator="mi300x", n_accel=16, dp="", micro_batch="",
+               global_batch_seqs=64, recompute="", metric="tokens_per_s_per_gpu", value=100.0, date="2025-06")
+    result = evaluate_row(prepare_row(row), CAL, default_goodput())
+    assert result.predicted is not None and result.predicted > 0, result.reason
+    assert "memory model finds no fitting layout" in result.reason
+    layout = result.layout
+    assert layout["tp"] * layout["pp"] * layout["dp"] * layout["cp"] == 16

@@ -155,18 +155,27 @@ def likely_layout(spec: ModelSpec, hw: Hardware, n_gpus: int, global_batch_seqs:
                   ) -> LikelyLayout:
     """The recipe layout of a run whose layout was not published (see the module docstring).
 
-    Raises :class:`InputError` when no layout fits in memory at all."""
+    The run was made, so it fitted: where every layout overflows the memory estimate, the estimate is taken
+    as high by one factor for the run and the layouts within the headroom of the smallest footprint are the
+    ones that fit (as :func:`stargate.perf.search.search` with ``fit_slack``). Raises :class:`InputError`
+    when no layout is valid at all."""
     layouts = enumerate_layouts(spec, n_gpus, global_batch_seqs, fixed)
     b = step_time(spec, hw, layouts, global_batch_seqs, precision, calibration, routing)
     finite = np.isfinite(b.step_s)
     fits = finite & b.fits
     recipe = finite if "cp" in fixed or spec.seq_len >= LONG_CONTEXT_TOKENS else finite & (layouts.cp == 1)
-    if not fits.any():
-        raise InputError("model", spec.name, f"fits in no recipe layout on {n_gpus} x {hw.key}")
-    fastest = int(np.flatnonzero(fits)[np.argmin(b.step_s[fits])])
-    planned = recipe & (b.memory_bytes <= HEADROOM * hw.usable_hbm_bytes)
     notes = [f"layout not published: the recipe's (no CP below {LONG_CONTEXT_TOKENS // 1024}k tokens, "
              f"memory within {HEADROOM:.0%} of usable HBM, least recomputation that fits)"]
+    limit = HEADROOM * hw.usable_hbm_bytes
+    if not fits.any():
+        if not finite.any():
+            raise InputError("model", spec.name, f"has no valid recipe layout on {n_gpus} x {hw.key}")
+        limit = b.memory_bytes[finite].min() / HEADROOM
+        fits = finite & (b.memory_bytes <= limit)
+        notes.append(f"memory model finds no fitting layout: the layouts within {1 / HEADROOM - 1:.0%} of the "
+                     "smallest footprint taken as fitting")
+    fastest = int(np.flatnonzero(fits)[np.argmin(b.step_s[fits])])
+    planned = recipe & fits & (b.memory_bytes <= limit)
     if not planned.any():
         planned = fits & recipe if (fits & recipe).any() else fits
         notes.append("nothing fits within the headroom: the memory limit itself used")
