@@ -94,14 +94,15 @@ def framework_pipeline(lineage: str, date: float | None, fixed: dict[str, int], 
     ``build_pipeline_schedule`` at commit 9dec370, 2024-12: ``n_microbatches = pipeline_parallel_degree``), and
     from April 2025 into micro-batches of ``pipeline_parallel_microbatch_size`` = 1 sequence. Its multi-stage
     (interleaved) schedules hold two stages per rank unless split points are given (``generate_split_points``:
-    ``num_stages_per_rank = 2``; unchanged through 2026), its single-stage ones (1F1B) one. Returns the values
+    ``num_stages_per_rank = 2``; unchanged through 2026), its single-stage ones (1F1B) one; a DualPipe row keeps
+    the step model's DualPipe accounting (:mod:`stargate.perf.moe`). Returns the values
     to pin (only those not published) and the reason; None when nothing applies.
     """
     pp = fixed.get("pp", 1)
     if lineage != "torchtitan" or pp <= 1:
         return None
     pinned, why = {}, []
-    if "vpp" not in fixed:
+    if "vpp" not in fixed and schedule in ("1f1b", "interleaved"):   # DualPipe keeps the step model's own rule
         pinned["vpp"] = 2 if schedule == "interleaved" else 1
         why.append(f"{pinned['vpp']} stage{'s' if pinned['vpp'] > 1 else ''} per rank (torchtitan's "
                    f"{'interleaved' if schedule == 'interleaved' else 'single-stage'} schedule default)")
