@@ -63,6 +63,18 @@ def test_bad_cell_is_a_row_reason_not_a_crash(tmp_path, column, value, message):
     assert good["predicted"] == pytest.approx(137, rel=0.1)
 
 
+def test_scaling_recipes_and_key_case_read_as_the_schema_says(tmp_path):
+    # sources name FP8/FP4 by their scaling recipe (Transformer Engine's MXFP8, NVFP4) and keys in capitals: the
+    # same dense peak and catalog entry as fp8/fp4 and the lower-case key, said in the reason
+    header, row = _first_row()
+    fp8 = _edit(_edit(row, "accelerator", "h100-sxm", header), "precision", "fp8", header)
+    rows = [fp8, _edit(fp8, "precision", "MXFP8", header), _edit(fp8, "accelerator", " H100-SXM ", header)]
+    plain, mx, upper = validate(read_rows(_write(tmp_path, header, rows)))
+    assert mx.predicted == pytest.approx(plain.predicted, rel=1e-12) and "precision mxfp8 read as fp8" in mx.reason
+    assert upper.predicted == pytest.approx(plain.predicted, rel=1e-12) and upper.accelerator == "h100-sxm"
+    assert "read as the catalog key 'h100-sxm'" in upper.reason
+
+
 def test_unknown_column_is_ignored_and_said(tmp_path):
     header, row = _first_row()
     path = _write(tmp_path, header + ",gpu_colour", [row + ",green"])

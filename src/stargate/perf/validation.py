@@ -56,6 +56,9 @@ DEFAULT_VOCAB = 50_257
 ASPECT_RATIO = 128                 # hidden / layers of a typical decoder when only the size is published
 DATASETS = ("dev", "oos")          # shipped in stargate/data/validation: development and out-of-sample sets
 PRECISIONS = ("bf16", "fp16", "fp8", "fp4", "int8")
+# scaling recipes of the schema's precisions, as sources name them (NVIDIA Transformer Engine: MXFP8 and
+# current/delayed-scaling FP8 on Blackwell, NVFP4/MXFP4): the same tensor-core path and dense peak
+PRECISION_ALIASES = {"mxfp8": "fp8", "fp8-cs": "fp8", "fp8-ds": "fp8", "e4m3": "fp8", "nvfp4": "fp4", "mxfp4": "fp4"}
 # every column of the schema (stargate/data/validation/README.md), optional MoE/attention ones included
 KNOWN_COLUMNS = frozenset((
     *REQUIRED_COLUMNS, "confidence", "active_params_b", "layers", "hidden", "heads", "kv_heads", "ffn_hidden",
@@ -287,6 +290,8 @@ def precision_of(row: pd.Series, acc: catalog.Accelerator, date: float | None = 
     given = str(row.get("precision") or "").strip().lower()
     if given in PRECISIONS:
         return given, ""
+    if given in PRECISION_ALIASES:
+        return PRECISION_ALIASES[given], f"precision {given} read as {PRECISION_ALIASES[given]} (its dense peak)"
     if given:
         raise InputError("precision", given, "one of " + ", ".join(PRECISIONS) + " (or empty)")
     chosen, why = likely_precision(acc.family, date)
@@ -484,6 +489,10 @@ def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> Pr
             raise InputError("metric", base["metric"], "one of " + ", ".join(METRICS))
         if base["metric"] in ("mfu", "hfu") and published > 1:
             raise InputError("value", published, f"a {base['metric']} is a fraction, at most 1")
+        key = base["accelerator"].strip().lower()
+        if key != base["accelerator"] and key in catalog.accelerators():
+            notes.append(f"accelerator {base['accelerator']!r} read as the catalog key {key!r}")
+            base["accelerator"] = key
         if base["accelerator"] not in catalog.accelerators():
             raise InputError("accelerator", base["accelerator"], "not in the accelerator catalog")
         acc = catalog.accelerator(base["accelerator"])
