@@ -33,7 +33,7 @@ from stargate.perf.hardware import Hardware
 from stargate.perf.layouts import enumerate_layouts
 from stargate.perf.moe import MoeRouting
 from stargate.perf.precision import decimal_year
-from stargate.perf.search import StepPrediction, _prediction
+from stargate.perf.search import StepPrediction, _prediction, within_smallest_footprint
 from stargate.perf.step import step_time
 from stargate.perf.vintage import ERA_YEAR
 from stargate.workload import ModelSpec
@@ -172,7 +172,7 @@ def likely_layout(spec: ModelSpec, hw: Hardware, n_gpus: int, global_batch_seqs:
         if not finite.any():
             raise InputError("model", spec.name, f"has no valid recipe layout on {n_gpus} x {hw.key}")
         limit = b.memory_bytes[finite].min() / HEADROOM
-        fits = finite & (b.memory_bytes <= limit)
+        fits = within_smallest_footprint(b.memory_bytes, finite, 1 / HEADROOM)
         notes.append(f"memory model finds no fitting layout: the layouts within {1 / HEADROOM - 1:.0%} of the "
                      "smallest footprint taken as fitting")
     fastest = int(np.flatnonzero(fits)[np.argmin(b.step_s[fits])])

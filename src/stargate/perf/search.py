@@ -63,6 +63,14 @@ def _prediction(b: StepBreakdown, layouts: Layouts, i: int, n_gpus: int) -> Step
     )
 
 
+def within_smallest_footprint(memory_bytes: np.ndarray, valid: np.ndarray, slack: float) -> np.ndarray:
+    """The ``valid`` layouts whose memory is within ``slack`` times the smallest footprint among them: the ones
+    taken as fitting for a run that was made although every layout overflows the memory estimate. [-]"""
+    if not valid.any():
+        return valid
+    return valid & (memory_bytes <= slack * memory_bytes[valid].min())
+
+
 def search(spec: ModelSpec, hw: Hardware, n_gpus: int, global_batch_seqs: int, precision: str = "bf16",
            fixed: dict[str, int] | None = None, calibration: Calibration | None = None, top: int = 5,
            require_fit: bool = True, routing: MoeRouting | None = None,
@@ -96,11 +104,10 @@ def search(spec: ModelSpec, hw: Hardware, n_gpus: int, global_batch_seqs: int, p
         raise InputError("precision", precision, f"{hw.key} has no {precision} path") from None
     layouts = enumerate_layouts(spec, n_gpus, global_batch_seqs, fixed)
     b = step_time(spec, hw, layouts, global_batch_seqs, precision, calibration, routing)
-    ok = b.fits if require_fit else np.ones(len(layouts), dtype=bool)
-    ok &= np.isfinite(b.step_s)
-    if require_fit and fit_slack is not None and not ok.any() and np.isfinite(b.step_s).any():
-        finite = np.isfinite(b.step_s)
-        ok = finite & (b.memory_bytes <= fit_slack * b.memory_bytes[finite].min())
+    finite = np.isfinite(b.step_s)
+    ok = (b.fits if require_fit else np.ones(len(layouts), dtype=bool)) & finite
+    if require_fit and fit_slack is not None and not ok.any():
+        ok = within_smallest_footprint(b.memory_bytes, finite, fit_slack)
     if not ok.any():
         smallest = float(b.memory_bytes.min()) / 1e9
         raise InputError("model", spec.name, f"fits in no layout on {n_gpus} x {hw.key}: smallest footprint "

@@ -514,11 +514,12 @@ def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> Pr
         if base["metric"] in ("gpu_hours", "train_days") and not tokens:
             raise InputError("tokens", None, f"needed for a {base['metric']} row")
         fixed = _fixed_layout(row)
-        framework = framework_zero(lineage(base["source"]), fixed.get("pp"), n, acc.scaleup_domain)
+        line = lineage(base["source"])
+        framework = framework_zero(line, fixed.get("pp"), n, acc.scaleup_domain)
         if framework is not None:
             fixed["zero"], framework_note = framework
             notes.append(framework_note)
-        experts = framework_expert_parallel(lineage(base["source"]), spec.is_moe, fixed)
+        experts = framework_expert_parallel(line, spec.is_moe, fixed)
         if experts is not None:
             fixed["ep"], experts_note = experts
             notes.append(experts_note)
@@ -528,7 +529,7 @@ def prepare_row(row: pd.Series, unknown: list[str] | tuple[str, ...] = ()) -> Pr
             notes.append(era_note)
         batch = _global_batch(row, spec, n, notes)
         routing = routing_of(row)
-        pipeline = framework_pipeline(lineage(base["source"]), date, fixed, routing.schedule, batch, n)
+        pipeline = framework_pipeline(line, date, fixed, routing.schedule, batch, n)
         if pipeline is not None:
             fixed.update(pipeline[0])
             notes.append(pipeline[1])
