@@ -171,8 +171,8 @@ def likely_layout(spec: ModelSpec, hw: Hardware, n_gpus: int, global_batch_seqs:
     if not fits.any():
         if not finite.any():
             raise InputError("model", spec.name, f"has no valid recipe layout on {n_gpus} x {hw.key}")
-        limit = b.memory_bytes[finite].min() / HEADROOM
         fits = within_smallest_footprint(b.memory_bytes, finite, 1 / HEADROOM)
+        limit = np.inf   # the headroom is already the window above the smallest footprint
         notes.append(f"memory model finds no fitting layout: the layouts within {1 / HEADROOM - 1:.0%} of the "
                      "smallest footprint taken as fitting")
     fastest = int(np.flatnonzero(fits)[np.argmin(b.step_s[fits])])
