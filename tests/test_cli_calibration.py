@@ -83,7 +83,10 @@ def test_a_file_written_by_calibrate_is_accepted(tmp_path):
     # ... and every trend with its gain's standard error, which the prediction intervals carry
     written = tomllib.loads(out_file.read_text())
     assert moe["gain_sd_per_year"] > 0.1
-    assert written["vintage"]["blackwell"]["gain_sd_per_year"] > 0.1
+    # Blackwell's own four months of rows give an error above 0.3 per year; pooled with the other families'
+    # gains (stargate.perf.vintage.pool_trends) the refit writes the pooled one
+    assert 0 < written["vintage"]["blackwell"]["gain_sd_per_year"] < 0.1
+    assert written["vintage"]["blackwell"]["gain_per_year"] > 0.02
     assert 0 < written["vintage"]["hopper"]["gain_sd_per_year"] < 0.1
     out = runner.invoke(app, ["search", "--gpus", "512", "--batch-seqs", "256", "--top", "1",
                               "--calibration", str(out_file)], env={"COLUMNS": "80"})

@@ -70,7 +70,7 @@ def test_development_set_summary_meets_coverage(shared_dir):
 
 
 def test_out_of_sample_rows_beat_the_rule_of_thumb():
-    # tests/data/oos.csv: 141 published runs the calibration never saw (newer hardware, other sources)
+    # tests/data/oos.csv: 251 published runs the calibration never saw (newer hardware, other sources)
     frame = read_rows(Path(__file__).parent / "data" / "oos.csv")
     results = validate(frame)
     model = summarise(results)

@@ -3,6 +3,8 @@
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stargate.perf.calibration import Trend
 from stargate.perf.vintage import fit_trends, lineage, software_factor
@@ -106,10 +108,12 @@ def test_the_plan_of_an_moe_model_names_the_moe_trend():
     from stargate.performance import step_hardware
 
     moe = load_calibration().moe_vintage
-    hw_dense, dense = step_hardware(accelerator("h100-sxm"), "2025-06")
-    hw_moe, routed = step_hardware(accelerator("h100-sxm"), "2025-06", moe=True)
+    # (early 2025: Hopper's own factor stays under its MAMF cap, so the two factors simply multiply)
+    hw_dense, dense = step_hardware(accelerator("h100-sxm"), "2025-01")
+    hw_moe, routed = step_hardware(accelerator("h100-sxm"), "2025-01", moe=True)
+    assert hw_dense.eff.matmul_eff < load_calibration().mamf_fraction["hopper"]
     assert "MoE software" not in dense.trend and f"MoE software +{100 * moe.gain_per_year:.1f} %/yr" in routed.trend
-    assert routed.factor == pytest.approx(dense.factor * math.exp(moe.gain_per_year * (2025 + 5.5 / 12 - moe.ref_year)))
+    assert routed.factor == pytest.approx(dense.factor * math.exp(moe.gain_per_year * (2025 + 0.5 / 12 - moe.ref_year)))
     assert hw_moe.eff.matmul_eff < hw_dense.eff.matmul_eff
 
 
@@ -141,3 +145,48 @@ def test_trend_error_grows_with_the_distance_from_the_reference_date_and_is_flat
     assert trend_sd_log(cal, "blackwell", True, 2025.0) > trend_sd_log(cal, "blackwell", True, 2026.0)
     assert trend_sd_log(cal, "cdna3", False, 2020.0) == pytest.approx(cal.vintage["hopper"].sd_log(2020.0))
     assert trend_sd_log(cal, "tpu", False, 2020.0) == 0   # fitted, no trend: nothing to add
+
+
+def test_random_effects_prior_is_dersimonian_laird():
+    from stargate.perf.vintage import trend_prior
+
+    # gains 0.10 and 0.00, each +- 0.01: w = 10,000 each, fixed mean 0.05, Q = 2 x 10,000 x 0.05^2 = 50,
+    # C = 20,000 - 2e8 / 20,000 = 10,000, tau^2 = (50 - 1) / 10,000 = 0.0049; random-effects weights
+    # 1 / (0.0001 + 0.0049) = 200 each: mean 0.05 with error 1 / sqrt(400); prior sd sqrt(0.0049 + 0.0025)
+    prior = trend_prior({"a": Trend(0.10, 2020.0, 2021.0, 0.01), "b": Trend(0.0, 2022.0, 2023.0, 0.01)})
+    assert prior.mean == pytest.approx(0.05) and prior.sd == pytest.approx(math.sqrt(0.0074))
+    # agreeing families: no spread between them (tau^2 = 0), the prior is the inverse-variance mean
+    prior = trend_prior({"a": Trend(0.05, 2020.0, 2021.0, 0.01), "b": Trend(0.05, 2022.0, 2023.0, 0.02)})
+    assert prior.mean == pytest.approx(0.05) and prior.sd == pytest.approx(1 / math.sqrt(10_000 + 2_500))
+    # a family whose error is not estimable takes no part; one family alone gives no prior
+    assert trend_prior({"a": Trend(0.05, 2020.0, 2021.0, 0.01), "b": Trend(0.3, 2022.0, 2023.0, 0.0)}) is None
+
+
+@given(gain=st.floats(0.0, 0.3), sd=st.floats(1e-3, 1.0), mean=st.floats(0.0, 0.3), prior_sd=st.floats(1e-3, 1.0))
+@settings(max_examples=200, deadline=None)
+def test_pooled_gain_lies_between_its_own_and_the_prior_and_is_surer_than_both(gain, sd, mean, prior_sd):
+    from stargate.perf.vintage import TrendPrior, pool_trends
+
+    own = Trend(gain, 2025.0, 2026.0, sd)
+    pooled = pool_trends({"f": own}, TrendPrior(mean, prior_sd))["f"]
+    assert min(gain, mean) - 1e-12 <= pooled.gain_per_year <= max(gain, mean) + 1e-12
+    assert pooled.gain_sd_per_year <= min(sd, prior_sd) + 1e-12
+    assert (pooled.ref_year, pooled.latest_year) == (own.ref_year, own.latest_year)
+
+
+def test_a_family_with_four_months_of_rows_borrows_the_other_families_trend():
+    from stargate.perf.calibration import load_calibration
+    from stargate.perf.vintage import TrendPrior, pool_trends, trend_sd_log
+
+    # Blackwell's own two-stage slope, +28 %/yr +- 34 %/yr (dev rows 2026-04..08), pooled with a prior of
+    # 5.4 +- 6.2 %/yr lands on the prior; Ampere's +7.4 +- 1.5 %/yr (two years of rows) barely moves
+    prior = TrendPrior(0.0536, 0.0618)
+    pooled = pool_trends({"blackwell": Trend(0.279, 2026.514, 2026.625, 0.3395),
+                          "ampere": Trend(0.0743, 2022.025, 2023.458, 0.0147)}, prior)
+    assert pooled["blackwell"].gain_per_year == pytest.approx(0.0609, abs=1e-3)
+    assert pooled["blackwell"].gain_sd_per_year == pytest.approx(0.0608, abs=1e-3)
+    assert pooled["ampere"].gain_per_year == pytest.approx(0.0732, abs=1e-3)
+    # the shipped calibration: a Blackwell run of early 2025 carries under 10 % of trend error, not 47 %
+    cal = load_calibration()
+    assert trend_sd_log(cal, "blackwell", False, 2025.1) < 0.1
+    assert cal.vintage["blackwell"].gain_per_year > 0

@@ -19,7 +19,7 @@ from scipy.optimize import least_squares
 from stargate.perf.calibration import TREND_FIELDS, Calibration, Trend, load_calibration
 from stargate.perf.intervals import layout_published
 from stargate.perf.validation import PreparedRow, RowResult, default_goodput, evaluate_row, prepare_row
-from stargate.perf.vintage import fit_moe_trend, fit_trends, lineage, scored_rows
+from stargate.perf.vintage import fit_moe_trend, fit_trends, lineage, pool_trends, scored_rows, trend_prior
 
 BOUNDS = {
     "matmul_eff": (0.2, 0.98), "lowp_eff": (0.3, 1.0), "net_eff": (0.2, 1.0),
@@ -114,6 +114,8 @@ def fit(frame: pd.DataFrame, start: Calibration | None = None, max_nfev: int = 4
                                                         goodput)])
     best = replace(best, vintage={fam: replace(t, gain_sd_per_year=two_stage[fam].gain_sd_per_year)
                                   if fam in two_stage else t for fam, t in best.vintage.items()})
+    # a family that its own rows barely identify (Blackwell: four months) borrows the families' distribution
+    best = replace(best, vintage=pool_trends(best.vintage, trend_prior(two_stage)))
     if any(r.spec.is_moe for r in prepared):  # the MoE path's trend: two-stage, on the fitted families
         best = replace(best, moe_vintage=fit_moe_trend(scored_rows(prepared, replace(best, moe_vintage=None),
                                                                    goodput)))
