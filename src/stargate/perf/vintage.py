@@ -29,9 +29,9 @@ The planned run's software date defaults to today (:func:`software_factor` with 
 
 Each gain carries its standard error (the fixed-effects slope's: residual variance over n - lineages - 1
 degrees of freedom, over the demeaned dates' sum of squares). A run dated ``t`` carries ``sd(g) |t - t_ref|``
-of log error from it, which widens its prediction interval (:func:`trend_sd_log`): the Blackwell and MoE
-trends rest on four months of development rows, so a run a year earlier is uncertain by more than the
-development residuals show.
+of log error from it, which widens its prediction interval (:func:`trend_sd_log`): the MoE trend rests on
+four months of development rows, so an MoE run a year earlier is uncertain by more than the development
+residuals show (so would a Blackwell run be, but for the pooling below).
 
 A family whose own rows barely identify its gain borrows strength from the others (:func:`pool_trends`):
 the families' gains are taken as draws from one distribution whose mean and between-family spread are
