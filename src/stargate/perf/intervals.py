@@ -21,8 +21,9 @@ fastest layout (the optimistic bound).
 The software trends (:mod:`stargate.perf.vintage`) move a prediction by ``exp(g (t - t_ref))``; the error of
 the fitted gain ``g`` grows with the distance of the run's date from ``t_ref`` (the variance of a regression
 line away from its mean, ``sd(g)^2 (t - t_ref)^2``). It is added in quadrature at the same normal quantile, so
-a run dated a year from the dates a short trend was fitted on (Blackwell, MoE: four months of development
-rows) carries that trend's uncertainty, and one at the trend's dates does not.
+a run dated a year from the dates a short trend was fitted on (MoE: four months of development rows; the
+family trends are pooled across families first, :func:`stargate.perf.vintage.pool_trends`) carries that trend's
+uncertainty, and one at the trend's dates does not.
 """
 
 from __future__ import annotations
